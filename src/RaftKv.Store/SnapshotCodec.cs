@@ -13,9 +13,27 @@ public static class SnapshotCodec
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static void Write(StoreSnapshot snapshot, Stream output)
+    private const int ChunkSize = 1 << 16;
+
+    /// <summary>Writes a snapshot in chunks, so a large state is never buffered whole.</summary>
+    /// <param name="snapshot">The state to write.</param>
+    /// <param name="writeChunk">Receives each chunk; the memory is reused after the returned task completes.</param>
+    /// <param name="token">Cancels the write.</param>
+    public static async ValueTask WriteAsync(StoreSnapshot snapshot, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> writeChunk, CancellationToken token)
     {
-        using var writer = new BinaryWriter(output, StrictUtf8, leaveOpen: true);
+        var chunk = new MemoryStream(2 * ChunkSize);
+        using var writer = new BinaryWriter(chunk, StrictUtf8);
+
+        async ValueTask FlushChunkAsync(bool force)
+        {
+            if (force || chunk.Length >= ChunkSize)
+            {
+                writer.Flush();
+                await writeChunk(chunk.GetBuffer().AsMemory(0, (int)chunk.Length), token);
+                chunk.SetLength(0);
+            }
+        }
+
         writer.Write(Magic);
         writer.Write(snapshot.Revision);
 
@@ -26,6 +44,7 @@ public static class SnapshotCodec
             writer.Write(value.ModRevision);
             writer.Write(value.Value.Length);
             writer.Write(value.Value);
+            await FlushChunkAsync(force: false);
         }
 
         writer.Write(snapshot.Requests.Count);
@@ -37,9 +56,11 @@ public static class SnapshotCodec
             writer.Write(request.Outcome.Revision);
             writer.Write(request.Outcome.ModRevision);
             writer.Write(request.Outcome.Deleted);
+            await FlushChunkAsync(force: false);
         }
 
         writer.Write(Trailer);
+        await FlushChunkAsync(force: true);
     }
 
     /// <exception cref="InvalidDataException">The input is not a complete snapshot.</exception>

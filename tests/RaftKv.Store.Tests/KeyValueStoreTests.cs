@@ -158,29 +158,27 @@ public sealed class KeyValueStoreTests
     }
 
     [Fact]
-    public void Snapshot_round_trip_yields_an_identical_state()
+    public async Task Snapshot_round_trip_yields_an_identical_state()
     {
         var store = new KeyValueStore();
         var random = new Random(42);
-        for (var i = 0; i < 500; i++)
+        for (var i = 0; i < 5_000; i++)
         {
-            var key = $"key/{random.Next(100)}";
+            var key = $"key/{random.Next(3_000)}";
             if (random.Next(5) == 0)
             {
                 store.Apply(WriteCommand.Delete($"r{i}", key));
             }
             else
             {
-                var value = new byte[random.Next(0, 64)];
+                var value = new byte[random.Next(0, 128)];
                 random.NextBytes(value);
                 store.Apply(WriteCommand.Put($"r{i}", key, value, random.Next(4) == 0 ? Precondition.Absent : Precondition.None));
             }
         }
 
         var original = store.Capture();
-        using var file = new MemoryStream();
-        SnapshotCodec.Write(original, file);
-        file.Position = 0;
+        using var file = await WriteSnapshotAsync(original);
         var restored = new KeyValueStore();
         restored.Restore(SnapshotCodec.Read(file));
 
@@ -193,12 +191,11 @@ public sealed class KeyValueStoreTests
     }
 
     [Fact]
-    public void A_truncated_snapshot_is_rejected()
+    public async Task A_truncated_snapshot_is_rejected()
     {
         var store = new KeyValueStore();
         store.Apply(WriteCommand.Put("r", "k", Bytes("value")));
-        using var file = new MemoryStream();
-        SnapshotCodec.Write(store.Capture(), file);
+        using var file = await WriteSnapshotAsync(store.Capture());
 
         var truncated = new MemoryStream(file.ToArray()[..^3]);
 
@@ -218,6 +215,14 @@ public sealed class KeyValueStoreTests
         Assert.False(table.TryGet("id1", out _));
         Assert.True(table.TryGet("id2", out _));
         Assert.Equal(["id2", "id3", "id4"], table.InArrivalOrder().Select(p => p.Key));
+    }
+
+    private static async Task<MemoryStream> WriteSnapshotAsync(StoreSnapshot snapshot)
+    {
+        var file = new MemoryStream();
+        await SnapshotCodec.WriteAsync(snapshot, (chunk, token) => file.WriteAsync(chunk, token), CancellationToken.None);
+        file.Position = 0;
+        return file;
     }
 
     private static void AssertSameState(StoreSnapshot expected, StoreSnapshot actual)
