@@ -51,17 +51,6 @@ public sealed class KeyValueStore
         }
     }
 
-    /// <summary>The remembered outcome of a request applied earlier.</summary>
-    public bool TryGetOutcome(string requestId, out WriteOutcome outcome)
-    {
-        lock (sync)
-        {
-            var found = requests.TryGet(requestId, out var remembered);
-            outcome = remembered.Outcome;
-            return found;
-        }
-    }
-
     /// <summary>Applies one command, at most once per request id.</summary>
     public WriteOutcome Apply(WriteCommand command)
     {

@@ -25,10 +25,15 @@ public sealed class KvStateMachine(DirectoryInfo location, SnapshotPolicy snapsh
         // Configuration changes and the empty entry a new leader commits carry no commands.
         if (!entry.IsConfiguration && entry.TryGetPayload(out var payload) && !payload.IsEmpty)
         {
-            foreach (var command in Decode(payload))
+            var commands = Decode(payload);
+            var results = entry.Context as AppliedOutcomes;
+            for (var i = 0; i < commands.Count; i++)
             {
-                Store.Apply(command);
+                var outcome = Store.Apply(commands[i]);
+                results?.Set(i, outcome);
             }
+
+            results?.MarkApplied();
 
             bytesSinceSnapshot += payload.Length;
         }

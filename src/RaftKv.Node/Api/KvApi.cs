@@ -1,0 +1,157 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using RaftKv.Node.Cluster;
+using RaftKv.Node.Configuration;
+using RaftKv.Store;
+using RaftKv.Store.Commands;
+
+namespace RaftKv.Node.Api;
+
+/// <summary>The key-value API: <c>GET</c>, <c>PUT</c> and <c>DELETE /v1/kv/{key}</c>, served by every node.</summary>
+public static class KvApi
+{
+    public static IEndpointRouteBuilder MapKvApi(this IEndpointRouteBuilder routes)
+    {
+        var kv = routes.MapGroup("/v1/kv");
+        kv.MapGet("/{**key}", GetAsync);
+        kv.MapPut("/{**key}", PutAsync);
+        kv.MapDelete("/{**key}", DeleteAsync);
+        return routes;
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, LinearizableReads reads, KvStateMachine stateMachine)
+    {
+        if (ParseKey(context, out var keyError) is not { } key)
+        {
+            return Problems.BadRequest(keyError!);
+        }
+
+        switch (context.Request.Query["consistency"].ToString())
+        {
+            case "" or "linearizable":
+                try
+                {
+                    await reads.WaitUntilCurrentAsync(context.RequestAborted);
+                }
+                catch (ReadUnavailableException e)
+                {
+                    return Problems.Unavailable(context, e.Message);
+                }
+
+                break;
+            case "local":
+                break;
+            default:
+                return Problems.BadRequest("consistency must be 'linearizable' (the default) or 'local'.");
+        }
+
+        if (!stateMachine.Store.TryGet(key, out var value))
+        {
+            return Problems.KeyNotFound(key);
+        }
+
+        context.Response.Headers.ETag = $"\"{value.ModRevision}\"";
+        return TypedResults.Bytes(value.Value, "application/octet-stream");
+    }
+
+    private static async Task<IResult> PutAsync(HttpContext context, WriteCoordinator writes, IOptions<RaftKvOptions> options)
+    {
+        if (ParseKey(context, out var keyError) is not { } key)
+        {
+            return Problems.BadRequest(keyError!);
+        }
+
+        if (!TryParseWrite(context, out var precondition, out var requestId, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        var limit = options.Value.MaxValueBytes;
+        var value = await ReadValueAsync(context, limit);
+        if (value is null)
+        {
+            return Problems.ValueTooLarge(context.Request.ContentLength ?? limit + 1L, limit);
+        }
+
+        var result = await writes.WriteAsync(CommandCodec.Encode(WriteCommand.Put(requestId, key, value, precondition)), context.RequestAborted);
+        return ToResult(context, key, result, outcome =>
+        {
+            context.Response.Headers.ETag = $"\"{outcome.Revision}\"";
+            return TypedResults.Ok(new PutResponse(outcome.Revision));
+        });
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext context, WriteCoordinator writes)
+    {
+        if (ParseKey(context, out var keyError) is not { } key)
+        {
+            return Problems.BadRequest(keyError!);
+        }
+
+        if (!TryParseWrite(context, out var precondition, out var requestId, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        var result = await writes.WriteAsync(CommandCodec.Encode(WriteCommand.Delete(requestId, key, precondition)), context.RequestAborted);
+        return ToResult(context, key, result, outcome => TypedResults.Ok(new DeleteResponse(outcome.Revision, outcome.Deleted)));
+    }
+
+    private static IResult ToResult(HttpContext context, string key, ProposalResult result, Func<WriteOutcome, IResult> applied)
+        => result.Status switch
+        {
+            ProposalStatus.Completed => result.Outcome.Status switch
+            {
+                WriteStatus.Applied => applied(result.Outcome),
+                WriteStatus.PreconditionFailed => Problems.PreconditionFailed(key, result.Outcome.ModRevision, result.Outcome.Revision),
+                _ => Problems.IdempotencyKeyReused(),
+            },
+            ProposalStatus.NotApplied or ProposalStatus.NotLeader => Problems.Unavailable(context, result.Detail ?? "The write was not applied."),
+            _ => Problems.OutcomeUnknown(result.Detail ?? "The outcome of the write is unknown."),
+        };
+
+    private static string? ParseKey(HttpContext context, out string? error)
+        => KeyPath.TryParse(context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, out error);
+
+    private static bool TryParseWrite(HttpContext context, out Precondition precondition, out string requestId, out string? error)
+    {
+        requestId = "";
+        var headers = context.Request.Headers;
+        return WriteRequest.TryParsePrecondition(headers.IfMatch, headers.IfNoneMatch, context.Request.Query["prevValue"], out precondition, out error)
+            && WriteRequest.TryGetRequestId(headers["Idempotency-Key"], out requestId, out error);
+    }
+
+    /// <summary>Reads the body, or returns null as soon as it exceeds <paramref name="limit"/> bytes.</summary>
+    private static async Task<byte[]?> ReadValueAsync(HttpContext context, int limit)
+    {
+        if (context.Request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        // This handler enforces the configured limit itself, with a problem response.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[Math.Min(limit + 1, 81920)];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+}
+
+public sealed record PutResponse(long Revision);
+
+public sealed record DeleteResponse(long Revision, bool Deleted);

@@ -1,0 +1,44 @@
+namespace RaftKv.Node.Api;
+
+/// <summary>The RFC 9457 problem responses of the API, each naming what was wrong.</summary>
+public static class Problems
+{
+    public static IResult BadRequest(string detail)
+        => TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Malformed request");
+
+    public static IResult KeyNotFound(string key)
+        => TypedResults.Problem($"Key '{key}' does not exist.", statusCode: StatusCodes.Status404NotFound, title: "Key not found",
+            extensions: new Dictionary<string, object?> { ["key"] = key });
+
+    public static IResult PreconditionFailed(string key, long modRevision, long revision)
+        => TypedResults.Problem(
+            modRevision == 0 ? $"Key '{key}' does not exist." : $"Key '{key}' is at modRevision {modRevision}.",
+            statusCode: StatusCodes.Status412PreconditionFailed,
+            title: "Precondition failed",
+            extensions: new Dictionary<string, object?> { ["key"] = key, ["modRevision"] = modRevision, ["revision"] = revision });
+
+    public static IResult IdempotencyKeyReused()
+        => TypedResults.Problem(
+            "This Idempotency-Key was already used for a different request; nothing was changed.",
+            statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: "Idempotency-Key reused");
+
+    public static IResult ValueTooLarge(long size, int limit)
+        => TypedResults.Problem(
+            $"The value is {size} bytes; at most {limit} bytes are allowed (RaftKv:MaxValueBytes).",
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "Value too large");
+
+    /// <summary>503: the request was definitely not applied; it is safe to retry.</summary>
+    public static IResult Unavailable(HttpContext context, string detail)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not applied: no leader or quorum",
+            extensions: new Dictionary<string, object?> { ["outcome"] = "not-applied" });
+    }
+
+    /// <summary>504: the write may or may not have been applied; retry only with the same Idempotency-Key.</summary>
+    public static IResult OutcomeUnknown(string detail)
+        => TypedResults.Problem(detail, statusCode: StatusCodes.Status504GatewayTimeout, title: "Outcome unknown",
+            extensions: new Dictionary<string, object?> { ["outcome"] = "unknown" });
+}

@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Connections;
+using RaftKv.Node.Cluster;
+using RaftKv.Store;
+
+namespace RaftKv.Node.Api;
+
+/// <summary><c>GET /v1/status</c>: this node's view of the cluster, for operators and tests.</summary>
+public static class StatusApi
+{
+    public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine) => TypedResults.Ok(Describe(view, stateMachine)));
+        return routes;
+    }
+
+    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine)
+    {
+        var raft = view.Raft;
+        var leader = view.Leader;
+        var log = view.Log;
+        var reachability = raft.Members
+            .Select(m => (Member: m.EndPoint is UriEndPoint endpoint ? view.Definition.FindByPeerUrl(endpoint.Uri) : null, m.Status))
+            .Where(p => p.Member is not null)
+            .ToDictionary(p => p.Member!.Id, p => p.Status.ToString().ToLowerInvariant());
+        return new NodeStatus(
+            view.Self.Id,
+            view.Self.Url,
+            view.Self.PeerUrl,
+            view.Role,
+            raft.AuditTrail.Term,
+            leader is null ? null : new MemberRef(leader.Id, leader.Url),
+            log.LastCommittedEntryIndex,
+            log.LastAppliedIndex,
+            log.LastEntryIndex,
+            stateMachine.Store.Revision,
+            stateMachine.Store.Count,
+            log.SyncedAppends,
+            [.. view.Definition.Members.Select(m => new MemberStatus(m.Id, m.Url, m.PeerUrl, m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown")))]);
+    }
+}
+
+public sealed record MemberRef(string Id, Uri Url);
+
+public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status);
+
+/// <param name="SyncedAppends">Replicated batches this node flushed to disk before acknowledging them.</param>
+public sealed record NodeStatus(
+    string Id,
+    Uri Url,
+    Uri PeerUrl,
+    string Role,
+    long Term,
+    MemberRef? Leader,
+    long CommitIndex,
+    long AppliedIndex,
+    long LastLogIndex,
+    long Revision,
+    int Keys,
+    long SyncedAppends,
+    IReadOnlyList<MemberStatus> Members);

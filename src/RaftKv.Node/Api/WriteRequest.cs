@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Primitives;
+using RaftKv.Store.Commands;
+
+namespace RaftKv.Node.Api;
+
+/// <summary>Parses the parts of a PUT or DELETE that become the command: precondition and request id.</summary>
+public static class WriteRequest
+{
+    public const int MaxIdempotencyKeyLength = 200;
+
+    /// <summary>
+    /// The precondition from <c>If-Match: "rev"</c>, <c>If-None-Match: *</c> or <c>?prevValue=</c>;
+    /// at most one may be given.
+    /// </summary>
+    public static bool TryParsePrecondition(StringValues ifMatch, StringValues ifNoneMatch, StringValues prevValue, out Precondition precondition, out string? error)
+    {
+        precondition = Precondition.None;
+        error = null;
+        var given = (ifMatch.Count > 0 ? 1 : 0) + (ifNoneMatch.Count > 0 ? 1 : 0) + (prevValue.Count > 0 ? 1 : 0);
+        if (given > 1)
+        {
+            error = "At most one of If-Match, If-None-Match and prevValue may be given.";
+            return false;
+        }
+
+        if (ifMatch.Count > 0)
+        {
+            var tag = ifMatch.Count == 1 ? ifMatch[0]?.Trim() : null;
+            if (tag is null || tag.Length < 3 || tag[0] != '"' || tag[^1] != '"'
+                || !long.TryParse(tag.AsSpan(1, tag.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var revision)
+                || revision <= 0)
+            {
+                error = "If-Match must be one quoted modRevision, for example If-Match: \"42\".";
+                return false;
+            }
+
+            precondition = Precondition.ModRevisionIs(revision);
+        }
+        else if (ifNoneMatch.Count > 0)
+        {
+            if (ifNoneMatch.Count != 1 || ifNoneMatch[0]?.Trim() != "*")
+            {
+                error = "If-None-Match supports only *, meaning create only.";
+                return false;
+            }
+
+            precondition = Precondition.Absent;
+        }
+        else if (prevValue.Count > 0)
+        {
+            if (prevValue.Count != 1)
+            {
+                error = "prevValue may be given once.";
+                return false;
+            }
+
+            precondition = Precondition.ValueIs(Encoding.UTF8.GetBytes(prevValue[0] ?? ""));
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The request id: the client's <c>Idempotency-Key</c> when given (so its retries are applied once),
+    /// otherwise a fresh one. The two never collide: they carry different prefixes.
+    /// </summary>
+    public static bool TryGetRequestId(StringValues idempotencyKey, out string requestId, out string? error)
+    {
+        error = null;
+        if (idempotencyKey.Count == 0)
+        {
+            requestId = "s:" + Guid.NewGuid().ToString("N");
+            return true;
+        }
+
+        requestId = "";
+        var key = idempotencyKey.Count == 1 ? idempotencyKey[0] : null;
+        if (string.IsNullOrEmpty(key) || key.Length > MaxIdempotencyKeyLength || !key.All(c => c is > ' ' and < (char)0x7F))
+        {
+            error = $"Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters.";
+            return false;
+        }
+
+        requestId = "c:" + key;
+        return true;
+    }
+}

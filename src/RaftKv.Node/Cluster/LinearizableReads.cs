@@ -1,0 +1,125 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using Microsoft.Extensions.Options;
+using RaftKv.Node.Configuration;
+
+namespace RaftKv.Node.Cluster;
+
+/// <summary>
+/// The linearizable read path (ReadIndex): before a read is served from local state, this node
+/// learns an index from a leader that confirmed its leadership with a majority after the read
+/// arrived, and waits until it has applied that index.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why this is linearizable: every write acknowledged before the read began is committed, and a
+/// leader whose first entry of its term is committed has a commit index covering it. A majority
+/// heartbeat round begun after the read arrived proves no newer leader existed when the round
+/// began, so the index it answers covers every write acknowledged before the read.
+/// </para>
+/// <para>
+/// DotNext's own barrier is not used on followers: there it asks the presumed leader for its
+/// commit index without that leader confirming it still leads, so a deposed leader could answer.
+/// Concurrent reads share rounds at two levels: one request to the leader per node at a time, and
+/// one majority round on the leader for all reads and read-index requests that arrived before it.
+/// </para>
+/// </remarks>
+public sealed class LinearizableReads
+{
+    private readonly ClusterView view;
+    private readonly PeerClient peers;
+    private readonly RaftKvOptions options;
+    private readonly SharedRound<long> readIndexRounds;
+    private readonly SharedRound<long> leadershipRounds;
+
+    public LinearizableReads(ClusterView view, PeerClient peers, IOptions<RaftKvOptions> options)
+    {
+        this.view = view;
+        this.peers = peers;
+        this.options = options.Value;
+        readIndexRounds = new SharedRound<long>(FetchReadIndexAsync);
+        leadershipRounds = new SharedRound<long>(ConfirmLeadershipAsync);
+    }
+
+    /// <summary>Waits until local state reflects every write acknowledged before this call.</summary>
+    /// <exception cref="ReadUnavailableException">No leader could confirm a read index in time.</exception>
+    public async Task WaitUntilCurrentAsync(CancellationToken token)
+    {
+        var deadline = Deadline.After(options.RequestTimeout);
+        try
+        {
+            var readIndex = await readIndexRounds.JoinAsync().WaitAsync(deadline.Remaining, token);
+            await view.Log.WaitForApplyAsync(readIndex, token).AsTask().WaitAsync(deadline.Remaining, token);
+        }
+        catch (TimeoutException)
+        {
+            throw new ReadUnavailableException($"The read could not be made linearizable within {options.RequestTimeout.TotalSeconds:0.#} s.");
+        }
+    }
+
+    /// <summary>For a follower's read-index request: a confirmed index if this node is a ready leader, else null.</summary>
+    public async Task<long?> ConfirmReadIndexAsLeaderAsync()
+    {
+        try
+        {
+            return await leadershipRounds.JoinAsync();
+        }
+        catch (Exception e) when (e is NotLeaderException or OperationCanceledException or ReadUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<long> FetchReadIndexAsync()
+    {
+        var deadline = Deadline.After(options.RequestTimeout);
+        var leaderDeadline = Deadline.After(options.LeaderWaitTimeout).Min(deadline);
+        while (true)
+        {
+            var leader = await view.WaitForLeaderAsync(leaderDeadline, CancellationToken.None)
+                ?? throw new ReadUnavailableException($"No leader was elected within {options.LeaderWaitTimeout.TotalSeconds:0.#} s.");
+
+            var index = leader.Id == view.Self.Id
+                ? await ConfirmReadIndexAsLeaderAsync()
+                : await peers.ReadIndexAsync(leader, deadline, CancellationToken.None);
+            if (index is { } confirmed)
+            {
+                return confirmed;
+            }
+
+            if (deadline.HasPassed)
+            {
+                throw new ReadUnavailableException("No leader could confirm its leadership with a majority in time.");
+            }
+
+            await ClusterView.BackOffAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task<long> ConfirmLeadershipAsync()
+    {
+        var raft = view.Raft;
+        var leadership = raft.LeadershipToken;
+        if (leadership.IsCancellationRequested)
+        {
+            throw new NotLeaderException();
+        }
+
+        // Taken once leadership is known to be live: it covers every acknowledged write.
+        var readIndex = raft.AuditTrail.LastCommittedEntryIndex;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(leadership);
+        timeout.CancelAfter(options.RequestTimeout);
+
+        // Completes after a heartbeat round that began after this call got answers from a majority;
+        // throws NotLeaderException if the round lost the majority and the leader stepped down.
+        await raft.ForceReplicationAsync(timeout.Token);
+        if (leadership.IsCancellationRequested)
+        {
+            throw new NotLeaderException();
+        }
+
+        return readIndex;
+    }
+}
+
+/// <summary>A linearizable read could not be served: nothing was read, so retrying is always safe.</summary>
+public sealed class ReadUnavailableException(string message) : Exception(message);

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RaftKv.Node.Configuration;
+
+/// <summary>One member of the static cluster, as listed in the cluster file.</summary>
+/// <param name="Id">The member id, for example <c>n3</c>.</param>
+/// <param name="Url">The client API URL.</param>
+/// <param name="PeerUrl">The URL for Raft and intra-cluster traffic; the API URL when the file gives none.</param>
+public sealed record ClusterMember(string Id, Uri Url, Uri PeerUrl)
+{
+    /// <summary>Whether Raft traffic has a listener of its own, so it can be cut while the API stays reachable.</summary>
+    public bool HasSeparatePeerListener => Url.Port != PeerUrl.Port || !string.Equals(Url.Host, PeerUrl.Host, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// The static membership read from the cluster file (<c>cluster.json</c>): every node has the
+/// same list, so no node ever cold-starts a cluster of its own.
+/// </summary>
+public sealed class ClusterDefinition
+{
+    private ClusterDefinition(IReadOnlyList<ClusterMember> members) => Members = members;
+
+    public IReadOnlyList<ClusterMember> Members { get; }
+
+    public ClusterMember this[string id]
+        => Members.FirstOrDefault(m => m.Id == id)
+           ?? throw new NodeConfigurationException($"Node id '{id}' is not a member of the cluster (members: {string.Join(", ", Members.Select(m => m.Id))}).");
+
+    /// <summary>The member whose peer URL is <paramref name="peerUrl"/>, if any.</summary>
+    public ClusterMember? FindByPeerUrl(Uri peerUrl)
+        => Members.FirstOrDefault(m => m.PeerUrl.Port == peerUrl.Port && string.Equals(m.PeerUrl.Host, peerUrl.Host, StringComparison.OrdinalIgnoreCase));
+
+    /// <exception cref="NodeConfigurationException">The file is missing or does not describe a valid cluster.</exception>
+    public static ClusterDefinition Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new NodeConfigurationException($"Cluster file '{Path.GetFullPath(path)}' does not exist.");
+        }
+
+        ClusterFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(File.ReadAllText(path), ClusterFileJsonContext.Default.ClusterFile);
+        }
+        catch (JsonException e)
+        {
+            throw new NodeConfigurationException($"Cluster file '{path}' is not valid JSON: {e.Message}");
+        }
+
+        return Parse(file?.Members, path);
+    }
+
+    internal static ClusterDefinition Parse(IReadOnlyList<ClusterFileMember>? entries, string source)
+    {
+        if (entries is null || entries.Count == 0)
+        {
+            throw new NodeConfigurationException($"Cluster file '{source}' lists no members.");
+        }
+
+        var members = new List<ClusterMember>();
+        foreach (var entry in entries)
+        {
+            if (string.IsNullOrWhiteSpace(entry.Id))
+            {
+                throw new NodeConfigurationException($"Cluster file '{source}' has a member without an id.");
+            }
+
+            var url = ParseUrl(entry.Url, $"url of member '{entry.Id}'", source);
+            var peerUrl = entry.PeerUrl is null ? url : ParseUrl(entry.PeerUrl, $"peerUrl of member '{entry.Id}'", source);
+            var member = new ClusterMember(entry.Id, url, peerUrl);
+
+            if (members.Any(m => m.Id == member.Id))
+            {
+                throw new NodeConfigurationException($"Cluster file '{source}' lists member '{member.Id}' twice.");
+            }
+
+            var listeners = new[] { member.Url, member.PeerUrl }.Distinct();
+            foreach (var other in members)
+            {
+                if (listeners.Any(l => SameEndpoint(l, other.Url) || SameEndpoint(l, other.PeerUrl)))
+                {
+                    throw new NodeConfigurationException($"Cluster file '{source}': members '{other.Id}' and '{member.Id}' share an address.");
+                }
+            }
+
+            members.Add(member);
+        }
+
+        return new ClusterDefinition(members);
+    }
+
+    private static bool SameEndpoint(Uri a, Uri b)
+        => a.Port == b.Port && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
+
+    private static Uri ParseUrl(string? value, string what, string source)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.AbsolutePath != "/")
+        {
+            throw new NodeConfigurationException($"Cluster file '{source}': {what} must be an absolute http(s) URL with no path, not '{value}'.");
+        }
+
+        return url;
+    }
+}
+
+internal sealed record ClusterFile(IReadOnlyList<ClusterFileMember>? Members);
+
+internal sealed record ClusterFileMember(string? Id, string? Url, string? PeerUrl);
+
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ClusterFile))]
+internal sealed partial class ClusterFileJsonContext : JsonSerializerContext;

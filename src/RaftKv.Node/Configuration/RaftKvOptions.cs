@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RaftKv.Node.Configuration;
+
+/// <summary>
+/// Node settings, bound from the <c>RaftKv</c> configuration section (appsettings, <c>RaftKv__*</c>
+/// environment variables, or <c>--RaftKv:Key value</c> on the command line).
+/// </summary>
+public sealed class RaftKvOptions
+{
+    public const string Section = "RaftKv";
+
+    /// <summary>This node's member id in the cluster file. Also <c>--node</c>.</summary>
+    [Required(ErrorMessage = "RaftKv:NodeId is required (start the node with --node <id>).")]
+    public string NodeId { get; set; } = "";
+
+    /// <summary>The cluster file. Also <c>--cluster</c>.</summary>
+    [Required]
+    public string ClusterFile { get; set; } = "cluster.json";
+
+    /// <summary>Where the Raft log and snapshots live; defaults to <c>data/&lt;NodeId&gt;</c>. Also <c>--data</c>.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>The largest value a PUT may carry, in bytes.</summary>
+    [Range(1, 64 * 1024 * 1024)]
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long a write or a linearizable read may take before the node gives up on it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a request waits for a leader to be known before it is refused with 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan LeaderWaitTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The shortest election timeout, in milliseconds; the longest is twice this.</summary>
+    [Range(50, 60_000)]
+    public int ElectionTimeoutMs { get; set; } = 1000;
+
+    /// <summary>Take a snapshot after this many log entries.</summary>
+    [Range(100, long.MaxValue)]
+    public long SnapshotEntryInterval { get; set; } = 20_000;
+
+    /// <summary>Take a snapshot after this many bytes of commands, whichever comes first.</summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long SnapshotByteInterval { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>The size of one write-ahead log file. Fixed when the log is created.</summary>
+    [Range(64 * 1024, 1024 * 1024 * 1024)]
+    public int LogChunkBytes { get; set; } = 16 * 1024 * 1024;
+
+    public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory ?? Path.Combine("data", NodeId));
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RaftKv.Node.Cluster;
+
+namespace RaftKv.Node.Health;
+
+/// <summary>
+/// Ready when a leader is known and this node has applied everything it knows to be committed:
+/// on a follower, the leader's commit index as of its latest heartbeat (a follower that stops
+/// hearing heartbeats starts an election and forgets the leader); on the leader, once its first
+/// entry of the term is committed.
+/// </summary>
+public sealed class ReadinessCheck(ClusterView view) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var leader = view.Leader;
+        if (leader is null)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("No leader is known."));
+        }
+
+        if (leader.Id == view.Self.Id && !view.IsLeaderReady)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("This node was elected but has not committed the first entry of its term."));
+        }
+
+        var log = view.Log;
+        var (applied, committed) = (log.LastAppliedIndex, log.LastCommittedEntryIndex);
+        return Task.FromResult(applied >= committed
+            ? HealthCheckResult.Healthy($"Leader {leader.Id}; applied index {applied}.")
+            : HealthCheckResult.Unhealthy($"Applied index {applied} is behind commit index {committed}."));
+    }
+}

@@ -1,0 +1,153 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using RaftKv.Node.Api;
+using RaftKv.Node.Cluster;
+using RaftKv.Node.Configuration;
+using RaftKv.Node.Health;
+using RaftKv.Node.Raft;
+using RaftKv.Store;
+
+namespace RaftKv.Node;
+
+/// <summary>Wires a RaftKv node: configuration, the DotNext Raft cluster, and the HTTP endpoints.</summary>
+public static class NodeSetup
+{
+    /// <summary>Command-line switches that are shorthands for configuration keys.</summary>
+    public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
+    {
+        ["--node"] = "RaftKv:NodeId",
+        ["--cluster"] = "RaftKv:ClusterFile",
+        ["--data"] = "RaftKv:DataDirectory",
+    };
+
+    /// <exception cref="NodeConfigurationException">The configuration is invalid.</exception>
+    public static void AddRaftKvNode(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(RaftKvOptions.Section).Get<RaftKvOptions>() ?? new RaftKvOptions();
+        Validate(options);
+        var cluster = ClusterDefinition.Load(options.ClusterFile);
+        var self = cluster[options.NodeId];
+        var dataDirectory = PrepareDataDirectory(options.ResolveDataDirectory());
+
+        builder.WebHost.UseUrls([.. new[] { self.Url, self.PeerUrl }.Distinct().Select(u => u.GetLeftPart(UriPartial.Authority))]);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(cluster);
+        builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self));
+
+        AddRaft(builder, options, cluster, self, dataDirectory);
+
+        builder.Services.AddHttpClient<PeerClient>(PeerClient.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromMilliseconds(options.ElectionTimeoutMs) })
+            .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<WriteCoordinator>();
+        builder.Services.AddSingleton<LinearizableReads>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
+    }
+
+    private static void AddRaft(WebApplicationBuilder builder, RaftKvOptions options, ClusterDefinition cluster, ClusterMember self, string dataDirectory)
+    {
+        var raftSettings = new Dictionary<string, string?>
+        {
+            ["publicEndPoint"] = self.PeerUrl.ToString(),
+            // Static membership: every node knows all members, and none starts a cluster of its own.
+            ["coldStart"] = "false",
+            ["lowerElectionTimeout"] = options.ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture),
+            ["upperElectionTimeout"] = (2 * options.ElectionTimeoutMs).ToString(CultureInfo.InvariantCulture),
+            // Heartbeats every tenth of the election timeout, as etcd does (100 ms of 1 s).
+            ["heartbeatThreshold"] = "0.1",
+        };
+        var raftConfiguration = new ConfigurationBuilder().AddInMemoryCollection(raftSettings).Build();
+        builder.JoinCluster((_, _) => raftConfiguration);
+
+        builder.Services.UseInMemoryConfigurationStorage(members =>
+        {
+            foreach (var member in cluster.Members)
+            {
+                members.Add(new UriEndPoint(member.PeerUrl));
+            }
+        });
+        builder.Services.ConfigureCluster<ClusterLifetime>();
+
+        // In place of UseStateMachine<T>: the same registrations, with the log that flushes follower appends.
+        var snapshotPolicy = new SnapshotPolicy(options.SnapshotEntryInterval, options.SnapshotByteInterval);
+        builder.Services.AddSingleton(_ => new KvStateMachine(new DirectoryInfo(Path.Combine(dataDirectory, "snapshots")), snapshotPolicy));
+        builder.Services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<KvStateMachine>());
+        var logOptions = new WriteAheadLog.Options
+        {
+            Location = Path.Combine(dataDirectory, "wal"),
+            ChunkSize = options.LogChunkBytes,
+            HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3,
+        };
+        builder.Services.AddSingleton<IPersistentState>(sp => new DurableWriteAheadLog(logOptions, sp.GetRequiredService<IStateMachine>()));
+        builder.Services.AddSingleton<DotNext.IO.Log.IAuditTrail<IRaftLogEntry>>(sp => sp.GetRequiredService<IPersistentState>());
+    }
+
+    /// <summary>Restores the state, then maps the Raft endpoint on the peer URL and the API on the client URL.</summary>
+    public static async Task UseRaftKvNodeAsync(this WebApplication app)
+    {
+        // Before anything resolves the cluster: the log must start from the restored snapshot.
+        await app.RestoreStateAsync<KvStateMachine>();
+
+        var view = app.Services.GetRequiredService<ClusterView>();
+        var self = view.Self;
+        var separatePeerListener = self.HasSeparatePeerListener;
+
+        app.UseWhen(context => context.Connection.LocalPort == self.PeerUrl.Port, peer => peer.UseConsensusProtocolHandler());
+        if (separatePeerListener)
+        {
+            // The client port serves only the API and the peer port only cluster traffic, so a
+            // fault injector can cut one without the other.
+            app.Use((context, next) =>
+            {
+                var isInternal = context.Request.Path.StartsWithSegments(InternalApi.Prefix, StringComparison.Ordinal);
+                var onPeerPort = context.Connection.LocalPort == self.PeerUrl.Port;
+                if (isInternal != onPeerPort)
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+        }
+
+        app.UseStatusCodePages();
+        app.MapInternalApi();
+        app.MapKvApi();
+        app.MapStatusApi();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+    }
+
+    private static void Validate(RaftKvOptions options)
+    {
+        var errors = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), errors, validateAllProperties: true))
+        {
+            throw new NodeConfigurationException(string.Join(" ", errors.Select(e => $"{string.Join(", ", e.MemberNames.Select(n => $"RaftKv:{n}"))}: {e.ErrorMessage}")));
+        }
+    }
+
+    private static string PrepareDataDirectory(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            var probe = Path.Combine(path, ".write-probe");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeConfigurationException($"Data directory '{path}' is not writable: {e.Message}");
+        }
+    }
+}
