@@ -3,7 +3,8 @@ using RaftKv.Node.Configuration;
 
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    // appsettings.json sits beside the binary, wherever the node is started from.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     builder.Configuration.AddCommandLine(args, NodeSetup.SwitchMappings);
     builder.AddRaftKvNode();
 

@@ -86,7 +86,7 @@ public sealed class LinearizableReads
                 return confirmed;
             }
 
-            if (deadline.HasPassed)
+            if (leaderDeadline.HasPassed)
             {
                 throw new ReadUnavailableException("No leader could confirm its leadership with a majority in time.");
             }

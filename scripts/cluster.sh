@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Runs a local RaftKv cluster: one background process per member of the cluster file.
+# Everything it makes (build output, data, logs, pid files) lives in one ignored folder, .run/.
+#
+#   scripts/cluster.sh start | stop | status | clean
+#   scripts/cluster.sh kill ID | pause ID | resume ID | restart ID | logs ID
+#
+# Environment: RAFTKV_CLUSTER (cluster file, default cluster.json), RAFTKV_RUN (run folder, default .run).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cluster_file=$(realpath "${RAFTKV_CLUSTER:-$root/cluster.json}")
+run=${RAFTKV_RUN:-$root/.run}
+bin=$run/bin
+ready_timeout=${RAFTKV_READY_TIMEOUT:-90}
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+
+# One "id url" line per member, from the flat JSON of the cluster file.
+members() {
+  [ -f "$cluster_file" ] || die "cluster file $cluster_file not found"
+  tr -d '\n' < "$cluster_file" | grep -o '{[^{}]*"id"[^{}]*}' | while read -r member; do
+    id=$(sed -E 's/.*"id"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/' <<<"$member")
+    url=$(sed -E 's/.*"url"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/' <<<"$member")
+    echo "$id $url"
+  done
+}
+
+url_of() { members | awk -v id="$1" '$1 == id { print $2 }'; }
+
+require_member() { [ -n "$(url_of "$1")" ] || die "no member '$1' in $cluster_file"; }
+
+# The pid of a running node we started, or nothing: a stale pid file or a reused pid does not count.
+pid_of() {
+  local file=$run/pids/$1.pid pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "RaftKv.Node.dll --node $1 "; then
+    echo "$pid"
+  fi
+}
+
+build() {
+  echo "building RaftKv.Node (Release) into $bin"
+  dotnet build "$root/src/RaftKv.Node/RaftKv.Node.csproj" -c Release -o "$bin" -v quiet -nologo >"$run/build.log" 2>&1 \
+    || { cat "$run/build.log" >&2; die "build failed"; }
+}
+
+start_node() {
+  local id=$1
+  if [ -n "$(pid_of "$id")" ]; then
+    echo "$id already running (pid $(pid_of "$id"))"
+    return
+  fi
+  mkdir -p "$run/logs" "$run/pids" "$run/data"
+  (
+    cd "$run"
+    exec dotnet "$bin/RaftKv.Node.dll" --node "$id" --cluster "$cluster_file" --data "$run/data/$id" \
+      >>"$run/logs/$id.log" 2>&1 </dev/null
+  ) &
+  echo $! > "$run/pids/$id.pid"
+  echo "$id started (pid $!)"
+}
+
+wait_ready() {
+  local deadline=$((SECONDS + ready_timeout)) id url pending
+  while :; do
+    pending=""
+    while read -r id url; do
+      [ -n "$(pid_of "$id")" ] || continue
+      curl -fsS -m 2 "$url/health/ready" >/dev/null 2>&1 || pending="$pending $id"
+    done < <(members)
+    [ -z "$pending" ] && return 0
+    [ $SECONDS -lt $deadline ] || die "not ready after ${ready_timeout}s:$pending (see scripts/cluster.sh logs ID)"
+    sleep 0.5
+  done
+}
+
+field() { sed -nE "s/.*\"$1\":(\"([^\"]*)\"|([0-9]+)).*/\2\3/p" <<<"$2"; }
+
+status() {
+  printf '%-6s %-28s %-8s %-10s %-6s %-8s %s\n' ID URL PID ROLE TERM COMMIT LEADER
+  while read -r id url; do
+    local pid json role term commit leader
+    pid=$(pid_of "$id")
+    json=$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null || true)
+    if [ -n "$json" ]; then
+      role=$(field role "$json"); term=$(field term "$json"); commit=$(field commitIndex "$json")
+      leader=$(sed -nE 's/.*"leader":\{"id":"([^"]*)".*/\1/p' <<<"$json")
+      leader=${leader:--}
+    else
+      role=$([ -n "$pid" ] && echo unreachable || echo stopped); term=-; commit=-; leader=-
+    fi
+    printf '%-6s %-28s %-8s %-10s %-6s %-8s %s\n' "$id" "$url" "${pid:--}" "$role" "$term" "$commit" "$leader"
+  done < <(members)
+}
+
+stop_node() {
+  local id=$1 pid
+  pid=$(pid_of "$id")
+  if [ -n "$pid" ]; then
+    kill -CONT "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+    echo "$id stopped"
+  fi
+  rm -f "$run/pids/$id.pid"
+}
+
+cmd=${1:-}
+case "$cmd" in
+  start)
+    mkdir -p "$run"
+    build
+    while read -r id _; do start_node "$id"; done < <(members)
+    wait_ready
+    echo "cluster ready; endpoints:"
+    members | awk '{ printf "  %s %s\n", $1, $2 }'
+    ;;
+  stop)
+    while read -r id _; do stop_node "$id"; done < <(members)
+    ;;
+  status)
+    status
+    ;;
+  kill)
+    require_member "${2:-}"; pid=$(pid_of "$2"); [ -n "$pid" ] || die "$2 is not running"
+    kill -KILL "$pid"; rm -f "$run/pids/$2.pid"; echo "$2 killed (SIGKILL)"
+    ;;
+  pause)
+    require_member "${2:-}"; pid=$(pid_of "$2"); [ -n "$pid" ] || die "$2 is not running"
+    kill -STOP "$pid"; echo "$2 paused (SIGSTOP)"
+    ;;
+  resume)
+    require_member "${2:-}"; pid=$(pid_of "$2"); [ -n "$pid" ] || die "$2 is not running"
+    kill -CONT "$pid"; echo "$2 resumed (SIGCONT)"
+    ;;
+  restart)
+    require_member "${2:-}"
+    [ -f "$bin/RaftKv.Node.dll" ] || build
+    stop_node "$2"; start_node "$2"
+    ;;
+  logs)
+    require_member "${2:-}"; cat "$run/logs/$2.log"
+    ;;
+  clean)
+    while read -r id _; do stop_node "$id"; done < <(members)
+    rm -rf "$run/data" "$run/logs" "$run/pids"
+    echo "data and logs removed"
+    ;;
+  *)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace RaftKv.Node.Tests.Cluster;
+
+/// <summary>Crashes and restarts on real processes; each test has a cluster of its own.</summary>
+[Collection(ClusterTestGroup.Name)]
+public sealed class FaultTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task After_the_leader_is_killed_a_new_leader_serves_reads_and_writes()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var oldLeader = await cluster.WaitForLeaderAsync();
+        var survivor = cluster.Ids.First(id => id != oldLeader);
+        await cluster.Client(survivor).WriteAsync("before", "1");
+
+        cluster.Kill(oldLeader);
+        var newLeader = await cluster.WaitForLeaderAsync(id => id != oldLeader);
+
+        Assert.NotEqual(oldLeader, newLeader);
+        foreach (var id in cluster.RunningIds)
+        {
+            await cluster.Client(id).WriteAsync($"after/{id}", id);
+        }
+
+        foreach (var id in cluster.RunningIds)
+        {
+            Assert.Equal("1", await cluster.Client(id).ReadAsync("before"));
+            foreach (var writer in cluster.RunningIds)
+            {
+                Assert.Equal(writer, await cluster.Client(id).ReadAsync($"after/{writer}"));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_restarted_node_catches_up_from_its_own_log_and_the_leader()
+    {
+        // Frequent snapshots, so the leader compacts past what the stopped node has and must send one.
+        await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string> { ["RaftKv:SnapshotEntryInterval"] = "100" });
+        var leader = await cluster.WaitForLeaderAsync();
+        var lagging = cluster.Ids.First(id => id != leader);
+        for (var i = 0; i < 30; i++)
+        {
+            await cluster.Client(leader).WriteAsync($"early/{i}", $"e{i}");
+        }
+
+        await TestCluster.WaitUntilAsync("the follower to apply the early writes", async () =>
+            (await cluster.StatusAsync(lagging)).Revision >= 30);
+        cluster.Kill(lagging);
+        await Task.WhenAll(Enumerable.Range(0, 250).Chunk(25).Select(async chunk =>
+        {
+            foreach (var i in chunk)
+            {
+                await cluster.Client(leader).WriteAsync($"late/{i}", $"l{i}");
+            }
+        }));
+
+        cluster.Start(lagging);
+        await cluster.WaitUntilReadyAsync(lagging);
+        var leaderStatus = await cluster.StatusAsync(leader);
+        await TestCluster.WaitUntilAsync("the restarted node to catch up", async () =>
+            (await cluster.TryStatusAsync(lagging))?.AppliedIndex >= leaderStatus.CommitIndex);
+
+        // Local reads: what the node itself holds, with no barrier to fetch anything.
+        var client = cluster.Client(lagging);
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.Equal($"e{i}", await client.ReadAsync($"early/{i}", "local"));
+        }
+
+        for (var i = 0; i < 250; i++)
+        {
+            Assert.Equal($"l{i}", await client.ReadAsync($"late/{i}", "local"));
+        }
+    }
+
+    [Fact]
+    public async Task Every_acknowledged_write_survives_kill_9_of_all_nodes()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        await cluster.WaitForLeaderAsync();
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+
+        // Concurrent writers through every node; the crash comes right after the last acknowledgement.
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(async writer =>
+        {
+            var client = cluster.Client(cluster.Ids[writer % cluster.Ids.Count]);
+            for (var i = 0; i < 15; i++)
+            {
+                var key = $"durable/{writer}/{i}";
+                await client.WriteAsync(key, $"{writer}-{i}");
+                acknowledged[key] = $"{writer}-{i}";
+            }
+        }));
+        foreach (var id in cluster.Ids)
+        {
+            cluster.Kill(id);
+        }
+
+        foreach (var id in cluster.Ids)
+        {
+            cluster.Start(id);
+        }
+
+        await cluster.WaitForLeaderAsync();
+        await cluster.WaitUntilReadyAsync();
+        var reader = cluster.Client(cluster.Ids[0]);
+        foreach (var (key, value) in acknowledged)
+        {
+            Assert.Equal(value, await reader.ReadAsync(key));
+        }
+
+        Assert.Equal(180, acknowledged.Count);
+    }
+
+    [Fact]
+    public async Task With_a_majority_down_writes_and_linearizable_reads_get_503_and_local_reads_answer()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var leader = await cluster.WaitForLeaderAsync();
+        await cluster.Client(leader).WriteAsync("kept", "v");
+        var survivor = cluster.Ids.First(id => id != leader);
+        await TestCluster.WaitUntilAsync("the survivor to apply the write", async () =>
+            await cluster.Client(survivor).ReadAsync("kept", "local") == "v");
+
+        foreach (var id in cluster.Ids.Where(id => id != survivor))
+        {
+            cluster.Kill(id);
+        }
+
+        var client = cluster.Client(survivor);
+        using var write = await client.PutAsync("lost", "x");
+        var writeProblem = await Http.AssertProblemAsync(write, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("not-applied", writeProblem.GetProperty("outcome").GetString());
+        Assert.NotNull(write.Headers.RetryAfter);
+
+        using var read = await client.GetKeyAsync("kept");
+        await Http.AssertProblemAsync(read, HttpStatusCode.ServiceUnavailable);
+        Assert.NotNull(read.Headers.RetryAfter);
+
+        Assert.Equal("v", await client.ReadAsync("kept", "local"));
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        output.WriteLine(JsonSerializer.Serialize(await client.GetFromJsonAsync<JsonElement>("/v1/status")));
+    }
+}

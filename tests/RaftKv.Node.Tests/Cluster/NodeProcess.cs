@@ -1,0 +1,94 @@
+using System.Diagnostics;
+
+namespace RaftKv.Node.Tests.Cluster;
+
+/// <summary>One node process, its log file, and an HTTP client for its API.</summary>
+internal sealed class NodeProcess(string id, Uri url, string directory) : IDisposable
+{
+    private Process? process;
+    private StreamWriter? log;
+
+    public string Id => id;
+
+    public Uri Url => url;
+
+    public string LogFile => Path.Combine(directory, "node.log");
+
+    public HttpClient Client { get; } = new() { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+
+    public bool IsRunning => process is { HasExited: false };
+
+    public void Start(string dll, IEnumerable<string> arguments)
+    {
+        if (IsRunning)
+        {
+            throw new InvalidOperationException($"{id} is already running.");
+        }
+
+        Directory.CreateDirectory(directory);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        log?.Dispose();
+        log = new StreamWriter(LogFile, append: true) { AutoFlush = true };
+        var writer = log;
+        process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Write(writer, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(writer, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush; exactly a crash.</summary>
+    public void Kill()
+    {
+        if (process is { HasExited: false })
+        {
+            Signal("CONT");
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+    }
+
+    public void Signal(string signal)
+    {
+        if (process is { HasExited: false })
+        {
+            using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        process?.Dispose();
+        Client.Dispose();
+        log?.Dispose();
+    }
+
+    private static void Write(StreamWriter writer, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (writer)
+        {
+            try
+            {
+                writer.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The node is being torn down; its last lines do not matter.
+            }
+        }
+    }
+}
