@@ -105,9 +105,9 @@ public sealed class ClusterDefinition
     }
 }
 
-internal sealed record ClusterFile(IReadOnlyList<ClusterFileMember>? Members);
+public sealed record ClusterFile(IReadOnlyList<ClusterFileMember>? Members);
 
-internal sealed record ClusterFileMember(string? Id, string? Url, string? PeerUrl);
+public sealed record ClusterFileMember(string? Id, string? Url, string? PeerUrl);
 
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
 [JsonSerializable(typeof(ClusterFile))]

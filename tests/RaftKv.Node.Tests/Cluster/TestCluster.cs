@@ -204,7 +204,7 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>The node binary built beside this test assembly's configuration.</summary>
-    private static string NodeDll
+    internal static string NodeDll
     {
         get
         {

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the solution and runs every test: unit tests, and cluster tests on real node processes.
+# Ends with one line of totals taken from the test results: "N passed, N failed, N skipped".
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+results=$(mktemp -d "${TMPDIR:-/tmp}/raftkv-results.XXXXXX")
+
+# Stop any node a test run left behind, even if the run itself was killed.
+sweep() { pkill -f 'raftkv-test-' 2>/dev/null || true; }
+trap 'sweep; rm -rf "$results"' EXIT
+
+cd "$root"
+dotnet build RaftKv.sln -nologo -v quiet || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
+
+dotnet test RaftKv.sln --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" \
+  --blame-hang-timeout 10m
+status=$?
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  value() { sed -nE "s/.* $1=\"([0-9]+)\".*/\1/p" <<<"$counters"; }
+  total=$(value total); executed=$(value executed)
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + total - executed))
+done
+
+# A run that crashed before writing results counts as a failure.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
