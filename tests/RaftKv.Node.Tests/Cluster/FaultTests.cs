@@ -117,6 +117,36 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_paused_old_leader_never_serves_a_stale_read_after_it_resumes()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var oldLeader = await cluster.WaitForLeaderAsync();
+        await cluster.Client(oldLeader).WriteAsync("register", "old");
+
+        cluster.Pause(oldLeader);
+        try
+        {
+            var newLeader = await cluster.WaitForLeaderAsync(id => id != oldLeader);
+            await cluster.Client(newLeader).WriteAsync("register", "new");
+        }
+        finally
+        {
+            cluster.Resume(oldLeader);
+        }
+
+        // The old leader may still believe it leads: its read must confirm that with a majority first.
+        using var response = await cluster.Client(oldLeader).GetKeyAsync("register");
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            Assert.Equal("new", await response.Content.ReadAsStringAsync());
+        }
+        else
+        {
+            await Http.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        }
+    }
+
+    [Fact]
     public async Task With_a_majority_down_writes_and_linearizable_reads_get_503_and_local_reads_answer()
     {
         await using var cluster = await TestCluster.StartAsync(3);

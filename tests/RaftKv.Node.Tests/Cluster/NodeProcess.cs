@@ -18,6 +18,9 @@ internal sealed class NodeProcess(string id, Uri url, string directory) : IDispo
 
     public bool IsRunning => process is { HasExited: false };
 
+    /// <summary>Stopped with SIGSTOP: alive, but answering nothing.</summary>
+    public bool IsPaused { get; private set; }
+
     public void Start(string dll, IEnumerable<string> arguments)
     {
         if (IsRunning)
@@ -61,6 +64,7 @@ internal sealed class NodeProcess(string id, Uri url, string directory) : IDispo
         {
             using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             kill.WaitForExit();
+            IsPaused = signal == "STOP";
         }
     }
 

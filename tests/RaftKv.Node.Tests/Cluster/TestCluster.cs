@@ -35,7 +35,8 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<string> Ids => [.. nodes.Keys];
 
-    public IEnumerable<string> RunningIds => nodes.Values.Where(n => n.IsRunning).Select(n => n.Id);
+    /// <summary>The nodes that are up and not paused.</summary>
+    public IEnumerable<string> RunningIds => nodes.Values.Where(n => n.IsRunning && !n.IsPaused).Select(n => n.Id);
 
     /// <summary>Starts <paramref name="size"/> nodes and waits until every one is ready.</summary>
     /// <param name="size">How many members.</param>
