@@ -36,6 +36,10 @@ public static class NodeSetup
         var dataDirectory = PrepareDataDirectory(options.ResolveDataDirectory());
 
         builder.WebHost.UseUrls([.. new[] { self.Url, self.PeerUrl }.Distinct().Select(u => u.GetLeftPart(UriPartial.Authority))]);
+
+        // Bodies are bounded where they are read: PUT values by RaftKv:MaxValueBytes, and Raft
+        // messages by DotNext. A server-wide cap would turn a large AppendEntries into a failure.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self));

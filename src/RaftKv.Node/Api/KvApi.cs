@@ -122,17 +122,12 @@ public static class KvApi
     }
 
     /// <summary>Reads the body, or returns null as soon as it exceeds <paramref name="limit"/> bytes.</summary>
+    /// <remarks>Kestrel's own body limit is off (see NodeSetup): this check answers with a problem response instead.</remarks>
     private static async Task<byte[]?> ReadValueAsync(HttpContext context, int limit)
     {
         if (context.Request.ContentLength > limit)
         {
             return null;
-        }
-
-        // This handler enforces the configured limit itself, with a problem response.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = null;
         }
 
         using var buffer = new MemoryStream();

@@ -1,7 +1,10 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using RaftKv.Node.Configuration;
 
 namespace RaftKv.Node.Cluster;
@@ -20,30 +23,19 @@ public sealed class PeerClient(HttpClient http)
     /// <returns>The leader's answer. A failure to connect is <see cref="ProposalStatus.NotLeader"/> (nothing was sent); any later failure is unknown.</returns>
     public async Task<ProposalResult> ProposeAsync(ClusterMember leader, byte[] encodedCommands, Deadline deadline, CancellationToken token)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(leader.PeerUrl, InternalApi.ProposePath))
-        {
-            Content = new ByteArrayContent(encodedCommands) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } },
-        };
-        SetDeadline(request, deadline);
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(deadline.Remaining);
+        var content = new ByteArrayContent(encodedCommands) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } };
         try
         {
-            using var response = await http.SendAsync(request, timeout.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                return ProposalResult.Unknown($"The leader {leader.Id} answered the forwarded write with HTTP {(int)response.StatusCode}.");
-            }
-
-            var answer = await response.Content.ReadFromJsonAsync(PeerJsonContext.Default.ProposalResult, timeout.Token);
-            return answer;
+            var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, InternalApi.ProposePath), content, PeerJsonContext.Default.ProposalResult, deadline, token);
+            return status == HttpStatusCode.OK
+                ? answer
+                : ProposalResult.Unknown($"The leader {leader.Id} answered the forwarded write with HTTP {(int)status}.");
         }
         catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
         {
             return ProposalResult.NotLeader();
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
         {
             return ProposalResult.Unknown($"The write was forwarded to the leader {leader.Id}, whose answer was lost: {e.Message}");
         }
@@ -52,30 +44,29 @@ public sealed class PeerClient(HttpClient http)
     /// <summary>Asks the leader for a read index it confirmed with a majority; null if it could not.</summary>
     public async Task<long?> ReadIndexAsync(ClusterMember leader, Deadline deadline, CancellationToken token)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(leader.PeerUrl, InternalApi.ReadIndexPath));
-        SetDeadline(request, deadline);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(deadline.Remaining);
         try
         {
-            using var response = await http.SendAsync(request, timeout.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                return null;
-            }
-
-            var answer = await response.Content.ReadFromJsonAsync(PeerJsonContext.Default.ReadIndexResponse, timeout.Token);
-            return answer?.Index;
+            var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, InternalApi.ReadIndexPath), null, PeerJsonContext.Default.ReadIndexResponse, deadline, token);
+            return status == HttpStatusCode.OK ? answer?.Index : null;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
         {
             token.ThrowIfCancellationRequested();
             return null;
         }
     }
 
-    private static void SetDeadline(HttpRequestMessage request, Deadline deadline)
-        => request.Headers.Add(DeadlineHeader, ((long)deadline.Remaining.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+    private async Task<(HttpStatusCode Status, T? Answer)> PostAsync<T>(Uri url, HttpContent? content, JsonTypeInfo<T> answerType, Deadline deadline, CancellationToken token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        request.Headers.Add(DeadlineHeader, ((long)deadline.Remaining.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(deadline.Remaining);
+        using var response = await http.SendAsync(request, timeout.Token);
+        return response.StatusCode == HttpStatusCode.OK
+            ? (response.StatusCode, await response.Content.ReadFromJsonAsync(answerType, timeout.Token))
+            : (response.StatusCode, default);
+    }
 }
 
 /// <param name="Index">The commit index the leader confirmed, or null if it is not a ready leader.</param>
