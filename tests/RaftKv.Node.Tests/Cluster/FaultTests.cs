@@ -11,7 +11,8 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task After_the_leader_is_killed_a_new_leader_serves_reads_and_writes()
     {
-        await using var cluster = await TestCluster.StartAsync(3);
+        // Five nodes, the size of the default local cluster.
+        await using var cluster = await TestCluster.StartAsync(5);
         var oldLeader = await cluster.WaitForLeaderAsync();
         var survivor = cluster.Ids.First(id => id != oldLeader);
         await cluster.Client(survivor).WriteAsync("before", "1");
