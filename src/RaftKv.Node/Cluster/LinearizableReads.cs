@@ -63,7 +63,7 @@ public sealed class LinearizableReads
         {
             return await leadershipRounds.JoinAsync();
         }
-        catch (Exception e) when (e is NotLeaderException or OperationCanceledException or ReadUnavailableException)
+        catch (Exception e) when (e is NotLeaderException or OperationCanceledException)
         {
             return null;
         }
