@@ -13,7 +13,8 @@ trap 'sweep; rm -rf "$results"' EXIT
 cd "$root"
 dotnet build RaftKv.sln -nologo -v quiet || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
 
-dotnet test RaftKv.sln --no-build -nologo \
+# -m:1: one test assembly at a time, so two suites never start clusters at once on two cores.
+dotnet test RaftKv.sln --no-build -nologo -m:1 \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" \
   --blame-hang-timeout 10m
 status=$?

@@ -34,20 +34,23 @@ public static class NodeSetup
         var cluster = ClusterDefinition.Load(options.ClusterFile);
         var self = cluster[options.NodeId];
         var dataDirectory = PrepareDataDirectory(options.ResolveDataDirectory());
+        var peerListenUrl = options.PeerListenUrl ?? self.PeerUrl;
+        var peerHandler = PeerConnections.HandlerFactory(options);
 
-        builder.WebHost.UseUrls([.. new[] { self.Url, self.PeerUrl }.Distinct().Select(u => u.GetLeftPart(UriPartial.Authority))]);
+        builder.WebHost.UseUrls([.. new[] { self.Url, peerListenUrl }.Distinct().Select(u => u.GetLeftPart(UriPartial.Authority))]);
 
         // Bodies are bounded where they are read: PUT values by RaftKv:MaxValueBytes, and Raft
         // messages by DotNext. A server-wide cap would turn a large AppendEntries into a failure.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(cluster);
-        builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self));
+        builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self, peerListenUrl));
 
         AddRaft(builder, options, cluster, self, dataDirectory);
 
+        builder.Services.AddHttpClient(PeerConnections.RaftHandlerName).ConfigurePrimaryHttpMessageHandler(peerHandler);
         builder.Services.AddHttpClient<PeerClient>(PeerClient.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromMilliseconds(options.ElectionTimeoutMs) })
+            .ConfigurePrimaryHttpMessageHandler(peerHandler)
             .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton<WriteCoordinator>();
         builder.Services.AddSingleton<LinearizableReads>();
@@ -100,18 +103,18 @@ public static class NodeSetup
         await app.RestoreStateAsync<KvStateMachine>();
 
         var view = app.Services.GetRequiredService<ClusterView>();
-        var self = view.Self;
-        var separatePeerListener = self.HasSeparatePeerListener;
+        var apiPort = view.Self.Url.Port;
+        var peerPort = view.PeerListenUrl.Port;
 
-        app.UseWhen(context => context.Connection.LocalPort == self.PeerUrl.Port, peer => peer.UseConsensusProtocolHandler());
-        if (separatePeerListener)
+        app.UseWhen(context => context.Connection.LocalPort == peerPort, peer => peer.UseConsensusProtocolHandler());
+        if (apiPort != peerPort)
         {
             // The client port serves only the API and the peer port only cluster traffic, so a
             // fault injector can cut one without the other.
             app.Use((context, next) =>
             {
                 var isInternal = context.Request.Path.StartsWithSegments(InternalApi.Prefix, StringComparison.Ordinal);
-                var onPeerPort = context.Connection.LocalPort == self.PeerUrl.Port;
+                var onPeerPort = context.Connection.LocalPort == peerPort;
                 if (isInternal != onPeerPort)
                 {
                     context.Response.StatusCode = StatusCodes.Status404NotFound;

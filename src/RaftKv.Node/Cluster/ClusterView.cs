@@ -6,7 +6,7 @@ using RaftKv.Node.Raft;
 namespace RaftKv.Node.Cluster;
 
 /// <summary>Who this node is, who leads, and in what role this node is, as DotNext currently sees it.</summary>
-public sealed class ClusterView(IServiceProvider services, ClusterDefinition definition, ClusterMember self)
+public sealed class ClusterView(IServiceProvider services, ClusterDefinition definition, ClusterMember self, Uri peerListenUrl)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
@@ -22,6 +22,9 @@ public sealed class ClusterView(IServiceProvider services, ClusterDefinition def
     public ClusterDefinition Definition => definition;
 
     public ClusterMember Self => self;
+
+    /// <summary>Where this node accepts cluster traffic: its peer URL, unless configured otherwise.</summary>
+    public Uri PeerListenUrl => peerListenUrl;
 
     /// <summary>The member DotNext believes leads, or null between elections.</summary>
     public ClusterMember? Leader => Raft.Leader?.EndPoint is UriEndPoint endpoint ? definition.FindByPeerUrl(endpoint.Uri) : null;

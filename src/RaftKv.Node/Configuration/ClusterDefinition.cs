@@ -7,11 +7,7 @@ namespace RaftKv.Node.Configuration;
 /// <param name="Id">The member id, for example <c>n3</c>.</param>
 /// <param name="Url">The client API URL.</param>
 /// <param name="PeerUrl">The URL for Raft and intra-cluster traffic; the API URL when the file gives none.</param>
-public sealed record ClusterMember(string Id, Uri Url, Uri PeerUrl)
-{
-    /// <summary>Whether Raft traffic has a listener of its own, so it can be cut while the API stays reachable.</summary>
-    public bool HasSeparatePeerListener => Url.Port != PeerUrl.Port || !string.Equals(Url.Host, PeerUrl.Host, StringComparison.OrdinalIgnoreCase);
-}
+public sealed record ClusterMember(string Id, Uri Url, Uri PeerUrl);
 
 /// <summary>
 /// The static membership read from the cluster file (<c>cluster.json</c>): every node has the

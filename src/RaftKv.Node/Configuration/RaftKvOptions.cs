@@ -49,5 +49,14 @@ public sealed class RaftKvOptions
     [Range(64 * 1024, 1024 * 1024 * 1024)]
     public int LogChunkBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Where this node listens for cluster traffic, when that differs from the peer URL the other
+    /// members use (behind a proxy, for example). Defaults to the member's peer URL.
+    /// </summary>
+    public Uri? PeerListenUrl { get; set; }
+
+    /// <summary>A local IP address that this node's outgoing cluster connections come from (default: any).</summary>
+    public string? PeerSourceAddress { get; set; }
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory ?? Path.Combine("data", NodeId));
 }

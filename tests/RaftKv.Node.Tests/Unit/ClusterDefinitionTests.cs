@@ -12,8 +12,7 @@ public sealed class ClusterDefinitionTests
         var cluster = ClusterDefinition.Parse([Member("n1", "http://127.0.0.1:7001"), Member("n2", "http://127.0.0.1:7002", "http://127.0.0.1:8002")], "test");
 
         Assert.Equal(cluster["n1"].Url, cluster["n1"].PeerUrl);
-        Assert.False(cluster["n1"].HasSeparatePeerListener);
-        Assert.True(cluster["n2"].HasSeparatePeerListener);
+        Assert.Equal(new Uri("http://127.0.0.1:8002"), cluster["n2"].PeerUrl);
         Assert.Equal("n2", cluster.FindByPeerUrl(new Uri("http://127.0.0.1:8002/"))?.Id);
     }
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace RaftKv.Node.Tests.Cluster;
+namespace RaftKv.Testing;
 
 /// <summary>One node process, its log file, and an HTTP client for its API.</summary>
-internal sealed class NodeProcess(string id, Uri url, string directory) : IDisposable
+public sealed class NodeProcess(string id, Uri url, string directory) : IDisposable
 {
     private Process? process;
     private StreamWriter? log;

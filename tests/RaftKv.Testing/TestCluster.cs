@@ -6,7 +6,7 @@ using System.Reflection;
 using System.Text.Json;
 using RaftKv.Node.Api;
 
-namespace RaftKv.Node.Tests.Cluster;
+namespace RaftKv.Testing;
 
 /// <summary>
 /// A cluster of real RaftKv node processes on free loopback ports, each with its own data
@@ -205,7 +205,7 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>The node binary built beside this test assembly's configuration.</summary>
-    internal static string NodeDll
+    public static string NodeDll
     {
         get
         {
