@@ -24,14 +24,21 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly string root;
     private readonly string clusterFile;
     private readonly IReadOnlyDictionary<string, string> settings;
+    private readonly Dictionary<string, List<string>> nodeArguments = [];
+    private readonly Dictionary<string, PeerProxy> proxies = [];
+    private readonly bool ownsRoot;
 
-    private TestCluster(string root, string clusterFile, Dictionary<string, NodeProcess> nodes, IReadOnlyDictionary<string, string> settings)
+    private TestCluster(string root, bool ownsRoot, string clusterFile, Dictionary<string, NodeProcess> nodes, IReadOnlyDictionary<string, string> settings)
     {
         this.root = root;
+        this.ownsRoot = ownsRoot;
         this.clusterFile = clusterFile;
         this.nodes = nodes;
         this.settings = settings;
     }
+
+    /// <summary>The folder holding the cluster file and each node's data and log.</summary>
+    public string Root => root;
 
     public IReadOnlyList<string> Ids => [.. nodes.Keys];
 
@@ -41,18 +48,39 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="size"/> nodes and waits until every one is ready.</summary>
     /// <param name="size">How many members.</param>
     /// <param name="settings">Extra configuration keys, such as <c>RaftKv:MaxValueBytes</c>.</param>
-    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="networkFaults">
+    /// Put a <see cref="PeerProxy"/> in front of every node's peer listener, so that <see cref="Cut"/>
+    /// and <see cref="Partition"/> can cut cluster traffic. Node <c>n</c><i>i</i> then sends its
+    /// cluster traffic from 127.0.0.(10+<i>i</i>).
+    /// </param>
+    /// <param name="root">The folder for the cluster's files, kept afterwards (default: a new temporary folder, deleted on dispose).</param>
+    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null)
     {
-        var root = Path.Combine(Path.GetTempPath(), Marker + Guid.NewGuid().ToString("N")[..12]);
+        var ownsRoot = root is null;
+        root ??= Path.Combine(Path.GetTempPath(), Marker + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
-        var members = Enumerable.Range(1, size)
-            .Select(i => new { Id = $"n{i}", Url = $"http://127.0.0.1:{FreePort()}", PeerUrl = $"http://127.0.0.1:{FreePort()}" })
-            .ToList();
+        var ids = Enumerable.Range(1, size).Select(i => $"n{i}").ToList();
+        var sources = ids.Select((id, i) => (id, Address: IPAddress.Parse($"127.0.0.{11 + i}"))).ToDictionary(p => p.Address, p => p.id);
+        var nodes = ids.ToDictionary(id => id, id => new NodeProcess(id, new Uri($"http://127.0.0.1:{FreePort()}"), Path.Combine(root, id)));
         var clusterFile = Path.Combine(root, "cluster.json");
-        await File.WriteAllTextAsync(clusterFile, JsonSerializer.Serialize(new { members }, JsonSerializerOptions.Web));
+        var cluster = new TestCluster(root, ownsRoot, clusterFile, nodes, settings ?? new Dictionary<string, string>());
+        var members = new List<object>();
+        foreach (var (source, id) in sources)
+        {
+            var listen = new IPEndPoint(IPAddress.Loopback, FreePort());
+            var arguments = cluster.nodeArguments[id] = [];
+            var peerUrl = $"http://127.0.0.1:{listen.Port}";
+            if (networkFaults)
+            {
+                var proxy = cluster.proxies[id] = new PeerProxy(new IPEndPoint(source, 0), listen, sources);
+                peerUrl = $"http://{source}:{proxy.Endpoint.Port}";
+                arguments.AddRange(["--RaftKv:PeerListenUrl", $"http://127.0.0.1:{listen.Port}", "--RaftKv:PeerSourceAddress", source.ToString()]);
+            }
 
-        var nodes = members.ToDictionary(m => m.Id, m => new NodeProcess(m.Id, new Uri(m.Url), Path.Combine(root, m.Id)));
-        var cluster = new TestCluster(root, clusterFile, nodes, settings ?? new Dictionary<string, string>());
+            members.Add(new { Id = id, Url = nodes[id].Url.ToString(), PeerUrl = peerUrl });
+        }
+
+        await File.WriteAllTextAsync(clusterFile, JsonSerializer.Serialize(new { members }, JsonSerializerOptions.Web));
         try
         {
             foreach (var id in nodes.Keys)
@@ -86,6 +114,40 @@ public sealed class TestCluster : IAsyncDisposable
     {
         Kill(id);
         Start(id);
+    }
+
+    /// <summary>Cuts the cluster traffic that <paramref name="from"/> sends to <paramref name="to"/> (one direction).</summary>
+    public void Cut(string from, string to) => Proxy(to).Cut(from);
+
+    public void Heal(string from, string to) => Proxy(to).Heal(from);
+
+    /// <summary>Cuts all cluster traffic between the groups, both ways; nodes within a group still talk.</summary>
+    public void Partition(IReadOnlyList<IReadOnlyCollection<string>> groups)
+    {
+        foreach (var group in groups)
+        {
+            foreach (var other in groups.Where(g => g != group))
+            {
+                foreach (var from in group)
+                {
+                    foreach (var to in other)
+                    {
+                        Cut(from, to);
+                    }
+                }
+            }
+        }
+    }
+
+    public void HealAll()
+    {
+        foreach (var from in nodes.Keys)
+        {
+            foreach (var to in nodes.Keys.Where(to => to != from))
+            {
+                Heal(from, to);
+            }
+        }
     }
 
     public async Task<NodeStatus> StatusAsync(string id)
@@ -174,10 +236,17 @@ public sealed class TestCluster : IAsyncDisposable
             node.Dispose();
         }
 
-        await Task.Yield();
+        foreach (var proxy in proxies.Values)
+        {
+            await proxy.DisposeAsync();
+        }
+
         try
         {
-            Directory.Delete(root, recursive: true);
+            if (ownsRoot)
+            {
+                Directory.Delete(root, recursive: true);
+            }
         }
         catch (IOException)
         {
@@ -188,6 +257,7 @@ public sealed class TestCluster : IAsyncDisposable
     private List<string> ArgumentsFor(string id)
     {
         var arguments = new List<string> { "--node", id, "--cluster", clusterFile, "--data", Path.Combine(root, id, "data") };
+        arguments.AddRange(nodeArguments[id]);
         foreach (var (key, value) in settings)
         {
             arguments.Add($"--{key}");
@@ -196,6 +266,9 @@ public sealed class TestCluster : IAsyncDisposable
 
         return arguments;
     }
+
+    private PeerProxy Proxy(string id)
+        => proxies.TryGetValue(id, out var proxy) ? proxy : throw new InvalidOperationException("Start the cluster with networkFaults: true to cut links.");
 
     private static int FreePort()
     {

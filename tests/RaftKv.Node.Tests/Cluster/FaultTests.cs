@@ -148,6 +148,45 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_isolated_leader_serves_no_stale_read_and_acknowledges_no_write()
+    {
+        await using var cluster = await TestCluster.StartAsync(5, networkFaults: true);
+        var oldLeader = await cluster.WaitForLeaderAsync();
+        await cluster.Client(oldLeader).WriteAsync("register", "old");
+        await TestCluster.WaitUntilAsync("every node to apply the first write", async () =>
+        {
+            foreach (var id in cluster.Ids)
+            {
+                if (await cluster.Client(id).ReadAsync("register", "local") != "old")
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+
+        // Only cluster traffic is cut: clients still reach the old leader's API.
+        cluster.Partition([[oldLeader], [.. cluster.Ids.Where(id => id != oldLeader)]]);
+        var majority = cluster.Ids.Where(id => id != oldLeader).ToList();
+        await TestCluster.WaitUntilAsync("a leader in the majority", async () =>
+            (await cluster.TryStatusAsync(majority[0]))?.Leader?.Id is { } leader && leader != oldLeader);
+        await cluster.Client(majority[1]).WriteAsync("register", "new");
+
+        using var read = await cluster.Client(oldLeader).GetKeyAsync("register");
+        await Http.AssertProblemAsync(read, HttpStatusCode.ServiceUnavailable);
+        using var write = await cluster.Client(oldLeader).PutAsync("register", "from-minority");
+        Assert.True(write.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout, $"got {(int)write.StatusCode}");
+        Assert.Equal("old", await cluster.Client(oldLeader).ReadAsync("register", "local"));
+
+        cluster.HealAll();
+        await TestCluster.WaitUntilAsync("the old leader to catch up", async () =>
+            (await cluster.TryStatusAsync(oldLeader))?.Leader?.Id is not null
+            && await cluster.Client(oldLeader).ReadAsync("register", "local") == "new");
+        Assert.Equal("new", await cluster.Client(oldLeader).ReadAsync("register"));
+    }
+
+    [Fact]
     public async Task With_a_majority_down_writes_and_linearizable_reads_get_503_and_local_reads_answer()
     {
         await using var cluster = await TestCluster.StartAsync(3);
