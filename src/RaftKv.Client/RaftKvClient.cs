@@ -10,24 +10,32 @@ namespace RaftKv.Client;
 /// </summary>
 /// <remarks>
 /// It never retries a write by itself. A failure of the transport is reported as
-/// <see cref="WriteOutcome.Unknown"/>: the HTTP stack may have sent the request (and, on a reused
-/// connection, silently sent it again) before it failed, so only the server can say "not applied".
+/// <see cref="WriteOutcome.Unknown"/>: on a pooled connection the HTTP stack may have sent the
+/// request (and silently sent it again) before it failed. With a fresh connection per write, a
+/// connection that could not be opened proves the request was never sent, and is reported as
+/// <see cref="WriteOutcome.NotApplied"/>.
 /// </remarks>
 public sealed class RaftKvClient : IDisposable
 {
     private readonly HttpClient http;
     private readonly IReadOnlyList<Uri> nodes;
     private readonly TimeSpan requestTimeout;
+    private readonly bool freshConnectionPerWrite;
     private int nextNode;
 
     /// <param name="nodes">The API URLs of the nodes.</param>
     /// <param name="requestTimeout">How long to wait for one answer (default 10 s).</param>
+    /// <param name="freshConnectionPerWrite">
+    /// Send each write on a new connection, closed afterwards, so that a refused connection can be
+    /// reported as definitely not applied. Slower; meant for tests that need every outcome they can get.
+    /// </param>
     /// <param name="handler">The HTTP handler to use (default: a new <see cref="SocketsHttpHandler"/>).</param>
-    public RaftKvClient(IReadOnlyList<Uri> nodes, TimeSpan? requestTimeout = null, HttpMessageHandler? handler = null)
+    public RaftKvClient(IReadOnlyList<Uri> nodes, TimeSpan? requestTimeout = null, bool freshConnectionPerWrite = false, HttpMessageHandler? handler = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(nodes.Count);
         this.nodes = nodes;
         this.requestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10);
+        this.freshConnectionPerWrite = freshConnectionPerWrite;
         http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
@@ -67,6 +75,7 @@ public sealed class RaftKvClient : IDisposable
     {
         var query = options?.IfValue is { } expected ? "?prevValue=" + Uri.EscapeDataString(expected) : "";
         using var request = new HttpRequestMessage(method, KeyUrl(node, key, query)) { Content = content };
+        request.Headers.ConnectionClose = freshConnectionPerWrite;
         if (options?.IfModRevision is { } revision)
         {
             request.Headers.TryAddWithoutValidation("If-Match", $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"");
@@ -104,6 +113,11 @@ public sealed class RaftKvClient : IDisposable
                 >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError => new WriteResult(WriteOutcome.NotApplied, 0, 0, false, status, detail),
                 _ => new WriteResult(WriteOutcome.Unknown, 0, 0, false, status, detail),
             };
+        }
+        catch (HttpRequestException e) when (freshConnectionPerWrite && e.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            // The new connection was never opened, so the request was never sent.
+            return new WriteResult(WriteOutcome.NotApplied, 0, 0, false, null, e.Message);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException && !token.IsCancellationRequested)
         {

@@ -91,6 +91,20 @@ public sealed class RaftKvClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_a_fresh_connection_per_write_a_refused_connection_is_not_applied()
+    {
+        using var strict = new RaftKvClient([.. cluster.Ids.Select(cluster.Url)], freshConnectionPerWrite: true);
+        var applied = await strict.PutAsync("fresh", Bytes("v"), node: 2);
+        cluster.Kill(cluster.Ids[2]);
+
+        var refused = await strict.PutAsync("fresh", Bytes("w"), node: 2);
+
+        Assert.Equal(WriteOutcome.Applied, applied.Outcome);
+        Assert.Equal(WriteOutcome.NotApplied, refused.Outcome);
+        Assert.Null(refused.StatusCode);
+    }
+
+    [Fact]
     public async Task Without_a_quorum_writes_are_not_applied()
     {
         var survivor = cluster.Ids[0];
