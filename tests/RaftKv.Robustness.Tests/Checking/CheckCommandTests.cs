@@ -1,0 +1,133 @@
+using RaftKv.Robustness.Checking;
+using RaftKv.Robustness.History;
+
+namespace RaftKv.Robustness.Tests.Checking;
+
+public sealed class CheckCommandTests : IDisposable
+{
+    private const string Invoke = """{"process": 1, "type": "invoke", "f": "write", "key": "k", "value": "a", "time": 1, "node": "n1"}""";
+    private const string Ok = """{"process": 1, "type": "ok", "f": "write", "key": "k", "value": "a", "time": 2, "node": "n1"}""";
+
+    private readonly string path = Path.GetTempFileName();
+
+    public void Dispose() => File.Delete(path);
+
+    internal static (int ExitCode, string Output, string Error) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = CheckCommand.Run(args, output, error);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    private (int ExitCode, string Output, string Error) RunOn(params HistoryEvent[] events)
+    {
+        using (var writer = HistoryWriter.Create(path))
+        {
+            foreach (var historyEvent in events)
+            {
+                writer.Append(historyEvent);
+            }
+        }
+
+        return Run(path);
+    }
+
+    [Fact]
+    public void A_malformed_line_exits_3_naming_its_line()
+    {
+        File.WriteAllLines(path, [Invoke, Ok, """{"process": 1, "type": "invoke", """]);
+
+        var (exitCode, _, error) = Run(path);
+
+        Assert.Equal(CheckCommand.ExitBadInput, exitCode);
+        Assert.Contains("line 3", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_completion_without_invoke_exits_3_naming_its_line()
+    {
+        File.WriteAllLines(path, [Invoke, Ok, Ok]);
+
+        var (exitCode, _, error) = Run(path);
+
+        Assert.Equal(CheckCommand.ExitBadInput, exitCode);
+        Assert.Contains("line 3", error, StringComparison.Ordinal);
+        Assert.Contains("no outstanding invoke", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_file_exits_3()
+    {
+        var (exitCode, _, error) = Run(Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "history.jsonl"));
+
+        Assert.Equal(CheckCommand.ExitBadInput, exitCode);
+        Assert.Contains("cannot read", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("--time-limit-seconds 5")]
+    [InlineData("h.jsonl --time-limit-seconds")]
+    [InlineData("h.jsonl --time-limit-seconds 0")]
+    [InlineData("h.jsonl --time-limit-seconds soon")]
+    [InlineData("h.jsonl --verbose")]
+    public void Bad_arguments_exit_3_with_usage(string commandLine)
+    {
+        var (exitCode, _, error) = Run(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+        Assert.Equal(CheckCommand.ExitBadInput, exitCode);
+        Assert.Contains("usage:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_linearizable_history_exits_0()
+    {
+        var write = HistoryEvent.InvokeWrite(1, "k", "a", 1, "n1");
+        var read = HistoryEvent.InvokeRead(2, "k", 3, "n2");
+
+        var (exitCode, output, _) = RunOn(write, write.Complete(HistoryEventType.Ok, 2), read, read.Complete(HistoryEventType.Ok, 4, "a"));
+
+        Assert.Equal(CheckCommand.ExitLinearizable, exitCode);
+        Assert.Contains("Checked 1 keys, 2 operations", output, StringComparison.Ordinal);
+        Assert.Contains("Verdict: linearizable", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_violation_exits_1_and_reports_the_key_and_the_operations()
+    {
+        var first = HistoryEvent.InvokeWrite(1, "account", "a", 10, "n1");
+        var second = HistoryEvent.InvokeWrite(1, "account", "b", 30, "n2");
+        var read = HistoryEvent.InvokeRead(2, "account", 50, "n3");
+
+        var (exitCode, output, _) = RunOn(
+            first, first.Complete(HistoryEventType.Ok, 20),
+            second, second.Complete(HistoryEventType.Ok, 40),
+            read, read.Complete(HistoryEventType.Ok, 60, "a"));
+
+        Assert.Equal(CheckCommand.ExitViolation, exitCode);
+        Assert.Contains("Key \"account\": NOT linearizable", output, StringComparison.Ordinal);
+        Assert.Contains("leaving the value \"b\"", output, StringComparison.Ordinal);
+        Assert.Contains("process 1 on node n2: write \"b\" ok, invoked 30, completed 40", output, StringComparison.Ordinal);
+        Assert.Contains("process 2 on node n3: read -> \"a\" ok, invoked 50, completed 60", output, StringComparison.Ordinal);
+        Assert.Contains("Verdict: NOT linearizable", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_key_out_of_time_exits_2()
+    {
+        // A zero time limit (1 ns rounds down to no ticks) is exceeded before the search takes its first step.
+        using (var writer = HistoryWriter.Create(path))
+        {
+            foreach (var historyEvent in RandomRegisterHistory.Generate(seed: 1, processes: 3, operations: 200, keys: 1))
+            {
+                writer.Append(historyEvent);
+            }
+        }
+
+        var (exitCode, output, _) = Run(path, "--time-limit-seconds", "0.000000001");
+
+        Assert.Equal(CheckCommand.ExitUnknown, exitCode);
+        Assert.Contains("Verdict: unknown", output, StringComparison.Ordinal);
+    }
+}

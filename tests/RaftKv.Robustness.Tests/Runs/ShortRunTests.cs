@@ -1,0 +1,80 @@
+using RaftKv.Client;
+using RaftKv.Robustness.Harness;
+using RaftKv.Robustness.Report;
+using RaftKv.Testing;
+
+namespace RaftKv.Robustness.Tests.Runs;
+
+/// <summary>
+/// Short robustness runs on real five-node clusters, as CI runs them: each must come out valid,
+/// and a run with stale-prone reads must be caught. Longer runs: scripts/jepsen.sh.
+/// </summary>
+[Collection(Name)]
+public sealed class ShortRunTests(ITestOutputHelper output)
+{
+    public const string Name = "Robustness runs";
+
+    [Fact]
+    public async Task Register_under_partitions_is_linearizable()
+    {
+        var check = await RunAsync("register-partition", new RunOptions { Workload = "register", Nemesis = ["partition"], Seed = 1 });
+        Assert.True(check.Valid, check.Summary);
+    }
+
+    [Fact]
+    public async Task Register_under_kills_and_pauses_is_linearizable()
+    {
+        var check = await RunAsync("register-kill-pause", new RunOptions { Workload = "register", Nemesis = ["kill", "pause"], Seed = 2 });
+        Assert.True(check.Valid, check.Summary);
+    }
+
+    [Fact]
+    public async Task Set_under_partitions_kills_and_pauses_loses_nothing()
+    {
+        var check = await RunAsync("set-all-faults", new RunOptions { Workload = "set", Nemesis = ["partition", "kill", "pause"], Seed = 3 });
+        Assert.True(check.Valid, check.Summary);
+    }
+
+    /// <summary>Teeth: local reads on a partitioned node are stale, and the checker must say so.</summary>
+    [Fact]
+    public async Task Local_reads_under_partitions_are_caught_as_not_linearizable()
+    {
+        var check = await RunAsync("register-local-reads", new RunOptions
+        {
+            Workload = "register",
+            Nemesis = ["partition"],
+            ReadConsistency = Consistency.Local,
+            Seed = 4,
+        });
+        Assert.Equal("invalid", check.Verdict);
+        Assert.NotEmpty(check.Violating);
+    }
+
+    private async Task<CheckResult> RunAsync(string name, RunOptions options)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"{TestCluster.Marker}jepsen-{name}-{Guid.NewGuid():N}");
+        using var log = new StringWriter();
+        CheckResult? check = null;
+        try
+        {
+            check = await new Runner(options with { Out = folder, TimeLimit = TimeSpan.FromSeconds(30), Rate = 40 }, log).RunAsync();
+            return check;
+        }
+        finally
+        {
+            output.WriteLine(log.ToString());
+            var expectedInvalid = options.ReadConsistency == Consistency.Local;
+            if (check is not null && check.Valid != expectedInvalid)
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            else
+            {
+                output.WriteLine($"kept the run folder for inspection: {folder}");
+            }
+        }
+    }
+}
+
+[CollectionDefinition(ShortRunTests.Name, DisableParallelization = true)]
+public sealed class RobustnessRunGroup;

@@ -1,0 +1,181 @@
+using System.Globalization;
+using RaftKv.Robustness.History;
+
+namespace RaftKv.Robustness.Checking;
+
+/// <summary>
+/// The "check" verb: check HISTORY.jsonl [--time-limit-seconds N]. Exit codes: 0 linearizable, 1 violation,
+/// 2 unknown (a key's search ran out of time or memory), 3 unusable input (bad arguments, unreadable file, malformed line).
+/// </summary>
+public static class CheckCommand
+{
+    public const int ExitLinearizable = 0;
+    public const int ExitViolation = 1;
+    public const int ExitUnknown = 2;
+    public const int ExitBadInput = 3;
+
+    private const double DefaultTimeLimitSeconds = 30;
+    private const int PrefixOperationsShown = 10;
+    private const string Usage = "usage: check HISTORY.jsonl [--time-limit-seconds N]";
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+
+        if (!TryParseArguments(args, out var path, out var timeLimit, out var problem))
+        {
+            error.WriteLine(problem);
+            error.WriteLine(Usage);
+            return ExitBadInput;
+        }
+
+        IReadOnlyList<HistoryEvent> events;
+        try
+        {
+            events = HistoryReader.ReadFile(path);
+        }
+        catch (MalformedHistoryException e)
+        {
+            error.WriteLine($"{path}: malformed history at {e.Message}");
+            return ExitBadInput;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"{path}: cannot read the history: {e.Message}");
+            return ExitBadInput;
+        }
+
+        var operations = Operation.Pair(events);
+        var result = LinearizabilityChecker.Check(operations, timeLimit);
+        Report(path, events.Count, operations, timeLimit, result, output);
+        return result.Verdict switch
+        {
+            Verdict.Linearizable => ExitLinearizable,
+            Verdict.NotLinearizable => ExitViolation,
+            _ => ExitUnknown,
+        };
+    }
+
+    private static bool TryParseArguments(string[] args, out string path, out TimeSpan timeLimit, out string problem)
+    {
+        path = args.Length > 0 ? args[0] : "";
+        timeLimit = TimeSpan.FromSeconds(DefaultTimeLimitSeconds);
+        problem = "";
+        if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            problem = "missing the history file";
+            return false;
+        }
+
+        for (var i = 1; i < args.Length; i += 2)
+        {
+            if (args[i] != "--time-limit-seconds")
+            {
+                problem = $"unexpected argument \"{args[i]}\"";
+                return false;
+            }
+
+            var value = i + 1 < args.Length ? args[i + 1] : "";
+            if (!double.TryParse(value, NumberStyles.Float, Invariant, out var seconds) ||
+                !(seconds > 0) || seconds > TimeSpan.MaxValue.TotalSeconds)
+            {
+                problem = $"--time-limit-seconds needs a positive number of seconds, not \"{value}\"";
+                return false;
+            }
+
+            timeLimit = TimeSpan.FromSeconds(seconds);
+        }
+
+        return true;
+    }
+
+    private static void Report(
+        string path, int eventCount, IReadOnlyList<Operation> operations, TimeSpan timeLimit,
+        LinearizabilityResult result, TextWriter output)
+    {
+        int Count(OperationOutcome outcome) => operations.Count(o => o.Type == outcome);
+        output.WriteLine(string.Create(Invariant,
+            $"History {path}: {eventCount} events, {operations.Count} operations " +
+            $"({Count(OperationOutcome.Ok)} ok, {Count(OperationOutcome.Fail)} fail, {Count(OperationOutcome.Info)} info)"));
+        output.WriteLine(string.Create(Invariant,
+            $"Checked {result.Keys.Count} keys, {result.Keys.Sum(k => k.OperationCount)} operations " +
+            $"(fail operations and reads that did not end ok are dropped), time limit {timeLimit.TotalSeconds} s per key"));
+
+        foreach (var key in result.Keys.Where(k => k.Verdict != Verdict.Linearizable))
+        {
+            output.WriteLine();
+            output.WriteLine(string.Create(Invariant,
+                $"Key \"{key.Key}\": {Describe(key.Verdict)} ({key.OperationCount} operations, {key.Elapsed.TotalSeconds:0.###} s)"));
+            if (key.Violation is { } violation)
+            {
+                ReportViolation(violation, output);
+            }
+        }
+
+        var slowest = result.Keys.MaxBy(k => k.Elapsed);
+        output.WriteLine();
+        if (slowest is not null)
+        {
+            output.WriteLine(string.Create(Invariant, $"Slowest key: \"{slowest.Key}\", {slowest.Elapsed.TotalSeconds:0.###} s"));
+        }
+
+        output.WriteLine($"Verdict: {Describe(result.Verdict)}");
+    }
+
+    private static void ReportViolation(Violation violation, TextWriter output)
+    {
+        var prefix = violation.LinearizedPrefix;
+        output.WriteLine(string.Create(Invariant,
+            $"  Longest linearizable prefix: {prefix.Count} operations, leaving the value {Quote(violation.ValueAfterPrefix)}"));
+        if (prefix.Count > PrefixOperationsShown)
+        {
+            output.WriteLine(string.Create(Invariant, $"    ... {prefix.Count - PrefixOperationsShown} earlier operations"));
+        }
+
+        foreach (var operation in prefix.Skip(Math.Max(0, prefix.Count - PrefixOperationsShown)))
+        {
+            output.WriteLine($"    {Format(operation)}");
+        }
+
+        output.WriteLine("  None of these could be linearized next:");
+        foreach (var operation in violation.Pending)
+        {
+            output.WriteLine($"    {Format(operation)}");
+        }
+    }
+
+    private static string Format(Operation operation)
+    {
+        var what = operation.F switch
+        {
+            OperationFunction.Read => $"read -> {Quote(operation.Output)}",
+            OperationFunction.Write => $"write {Quote(operation.Value)}",
+            _ => $"cas {Quote(operation.Expected)} -> {Quote(operation.Value)}",
+        };
+        var completed = operation.Type == OperationOutcome.Info
+            ? "completion unknown"
+            : operation.CompleteTime.ToString(Invariant);
+        return string.Create(Invariant,
+            $"process {operation.Process} on node {operation.Node}: {what} {Name(operation.Type)}" +
+            $", invoked {operation.InvokeTime}, completed {completed}");
+    }
+
+    private static string Name(OperationOutcome outcome) => outcome switch
+    {
+        OperationOutcome.Ok => "ok",
+        OperationOutcome.Fail => "fail",
+        _ => "info",
+    };
+
+    private static string Quote(string? value) => value is null ? "absent" : $"\"{value}\"";
+
+    private static string Describe(Verdict verdict) => verdict switch
+    {
+        Verdict.Linearizable => "linearizable",
+        Verdict.NotLinearizable => "NOT linearizable",
+        _ => "unknown (the search ran out of time or memory)",
+    };
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using RaftKv.Client;
+
+namespace RaftKv.Robustness.Harness;
+
+/// <summary>The knobs of one robustness run, from the command line of <c>scripts/jepsen.sh</c>.</summary>
+public sealed record RunOptions
+{
+    public static readonly IReadOnlyList<string> NemesisKinds = ["partition", "kill", "pause"];
+
+    /// <summary><c>register</c> (read, write, compare-and-set on a few hot keys) or <c>set</c> (unique adds).</summary>
+    public string Workload { get; init; } = "register";
+
+    /// <summary>Fault kinds the nemesis draws from: partition, kill, pause. Empty: no faults.</summary>
+    public IReadOnlyList<string> Nemesis { get; init; } = [];
+
+    public TimeSpan TimeLimit { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Operations per second over all clients; 0 for as fast as they go.</summary>
+    public double Rate { get; init; } = 50;
+
+    /// <summary>Logical clients, each with at most one operation in flight.</summary>
+    public int Concurrency { get; init; } = 10;
+
+    public int Nodes { get; init; } = 5;
+
+    /// <summary>The run folder; made if missing.</summary>
+    public string Out { get; init; } = "";
+
+    /// <summary>How often the nemesis starts a fault; each lasts about this long too.</summary>
+    public TimeSpan NemesisInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Read consistency of the register workload. <c>local</c> can be stale: the suite must catch it.</summary>
+    public Consistency ReadConsistency { get; init; } = Consistency.Linearizable;
+
+    /// <summary>Seeds every random choice of clients and nemesis, so a schedule can be replayed.</summary>
+    public int Seed { get; init; } = Environment.TickCount;
+
+    /// <summary>Search budget of the linearizability checker, per key.</summary>
+    public TimeSpan CheckTimeLimit { get; init; } = TimeSpan.FromSeconds(30);
+
+    public const string Usage = """
+        usage: jepsen.sh [--workload register|set] [--nemesis partition,kill,pause] [--time-limit S]
+                         [--rate OPS] [--concurrency N] [--nodes N] [--out DIR] [--nemesis-interval S]
+                         [--read-consistency linearizable|local] [--seed N] [--check-time-limit S]
+        """;
+
+    /// <exception cref="ArgumentException">An unknown option or a bad value, with a message saying which.</exception>
+    public static RunOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new RunOptions { Out = Path.Combine(".run", "jepsen", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)) };
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            options = name switch
+            {
+                "--workload" => options with { Workload = OneOf(name, Value(), "register", "set") },
+                "--nemesis" => options with { Nemesis = ParseNemesis(Value()) },
+                "--time-limit" => options with { TimeLimit = TimeSpan.FromSeconds(Number(name, Value(), 1, 86_400)) },
+                "--rate" => options with { Rate = Number(name, Value(), 0, 100_000) },
+                "--concurrency" => options with { Concurrency = (int)Number(name, Value(), 1, 1_000) },
+                "--nodes" => options with { Nodes = (int)Number(name, Value(), 3, 9) },
+                "--out" => options with { Out = Value() },
+                "--nemesis-interval" => options with { NemesisInterval = TimeSpan.FromSeconds(Number(name, Value(), 1, 3_600)) },
+                "--read-consistency" => options with { ReadConsistency = OneOf(name, Value(), "linearizable", "local") == "local" ? Consistency.Local : Consistency.Linearizable },
+                "--seed" => options with { Seed = (int)Number(name, Value(), int.MinValue, int.MaxValue) },
+                "--check-time-limit" => options with { CheckTimeLimit = TimeSpan.FromSeconds(Number(name, Value(), 1, 86_400)) },
+                _ => throw new ArgumentException($"Unknown option {name}."),
+            };
+        }
+
+        return options;
+    }
+
+    private static List<string> ParseNemesis(string value)
+    {
+        var kinds = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+        var unknown = kinds.Where(k => !NemesisKinds.Contains(k)).ToList();
+        return unknown.Count == 0 ? kinds : throw new ArgumentException($"Unknown nemesis {string.Join(", ", unknown)}; choose from {string.Join(", ", NemesisKinds)}.");
+    }
+
+    private static string OneOf(string name, string value, params string[] allowed)
+        => allowed.Contains(value) ? value : throw new ArgumentException($"{name} must be one of {string.Join(", ", allowed)}, not '{value}'.");
+
+    private static double Number(string name, string value, double min, double max)
+        => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
+            ? number
+            : throw new ArgumentException($"{name} must be a number from {min} to {max}, not '{value}'.");
+}

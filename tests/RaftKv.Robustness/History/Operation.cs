@@ -1,0 +1,81 @@
+namespace RaftKv.Robustness.History;
+
+/// <summary>How an operation ended.</summary>
+public enum OperationOutcome
+{
+    /// <summary>It took effect between its invoke and its completion.</summary>
+    Ok,
+
+    /// <summary>It definitely did not take effect.</summary>
+    Fail,
+
+    /// <summary>Unknown: it may take effect at any time after its invoke, or never.</summary>
+    Info,
+}
+
+/// <summary>
+/// An invoke paired with its completion. <see cref="Value"/> is the value a write writes or a cas sets,
+/// <see cref="Expected"/> the value a cas requires, <see cref="Output"/> the value an ok read returned
+/// (null: absent). <see cref="CompleteTime"/> is <see cref="long.MaxValue"/> for an info operation.
+/// <see cref="Node"/> is the node the invoke was sent to.
+/// </summary>
+public sealed record Operation(
+    int Process,
+    OperationFunction F,
+    string Key,
+    string? Value,
+    string? Expected,
+    string? Output,
+    OperationOutcome Type,
+    long InvokeTime,
+    long CompleteTime,
+    string Node)
+{
+    /// <summary>
+    /// Pairs each invoke with the completion of the same process, in the order of the invokes. An invoke that
+    /// never completed becomes an info operation.
+    /// </summary>
+    /// <exception cref="ArgumentException">The events break the history rules.</exception>
+    public static IReadOnlyList<Operation> Pair(IEnumerable<HistoryEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var validator = new HistoryValidator();
+        var operations = new List<Operation>();
+        var openIndex = new Dictionary<int, int>();
+        var eventIndex = 0;
+        foreach (var historyEvent in events)
+        {
+            var error = validator.Accept(historyEvent);
+            if (error is not null)
+            {
+                throw new ArgumentException($"Event {eventIndex}: {error}.", nameof(events));
+            }
+
+            eventIndex++;
+            if (historyEvent.Type == HistoryEventType.Invoke)
+            {
+                // Info until a completion says otherwise.
+                openIndex[historyEvent.Process] = operations.Count;
+                operations.Add(new Operation(
+                    historyEvent.Process, historyEvent.F, historyEvent.Key, historyEvent.Value, historyEvent.Expected,
+                    null, OperationOutcome.Info, historyEvent.Time, long.MaxValue, historyEvent.Node));
+                continue;
+            }
+
+            openIndex.Remove(historyEvent.Process, out var index);
+            operations[index] = historyEvent.Type switch
+            {
+                HistoryEventType.Ok => operations[index] with
+                {
+                    Type = OperationOutcome.Ok,
+                    CompleteTime = historyEvent.Time,
+                    Output = historyEvent.F == OperationFunction.Read ? historyEvent.Value : null,
+                },
+                HistoryEventType.Fail => operations[index] with { Type = OperationOutcome.Fail, CompleteTime = historyEvent.Time },
+                _ => operations[index],
+            };
+        }
+
+        return operations;
+    }
+}

@@ -1,0 +1,82 @@
+using RaftKv.Robustness.Checking;
+using RaftKv.Robustness.History;
+
+namespace RaftKv.Robustness.Report;
+
+/// <summary>A checker's verdict in the form the report and <c>results.json</c> use.</summary>
+/// <param name="Checker">Which checker ran.</param>
+/// <param name="Verdict"><c>valid</c>, <c>invalid</c> or <c>unknown</c> (the search ran out of time).</param>
+/// <param name="Summary">One line for people.</param>
+/// <param name="Details">The checker's own findings, for <c>results.json</c>.</param>
+/// <param name="Operations">Every operation of the history.</param>
+/// <param name="Violating">The operations to highlight.</param>
+public sealed record CheckResult(string Checker, string Verdict, string Summary, object Details, IReadOnlyList<Operation> Operations, IReadOnlyList<Operation> Violating)
+{
+    private const int ListedAtMost = 100;
+
+    public bool Valid => Verdict == "valid";
+
+    public static CheckResult FromLinearizability(LinearizabilityResult result, IReadOnlyList<Operation> operations)
+    {
+        var verdict = result.Verdict switch
+        {
+            Checking.Verdict.Linearizable => "valid",
+            Checking.Verdict.NotLinearizable => "invalid",
+            _ => "unknown",
+        };
+        var flagged = result.Keys.Where(k => k.Verdict != Checking.Verdict.Linearizable).ToList();
+        var violating = flagged.SelectMany(k => k.Violation?.Pending ?? []).ToList();
+        var summary = $"linearizability: {verdict}; {result.Keys.Count} keys, {operations.Count} operations"
+            + string.Concat(flagged.Select(k => $"; key {k.Key}: {k.Verdict}"));
+        var details = new
+        {
+            keys = result.Keys.Count,
+            slowestKeyMs = result.Keys.Count == 0 ? 0 : result.Keys.Max(k => k.Elapsed.TotalMilliseconds),
+            flagged = flagged.Take(ListedAtMost).Select(k => new
+            {
+                key = k.Key,
+                verdict = k.Verdict.ToString(),
+                operations = k.OperationCount,
+                valueAfterLinearizedPrefix = k.Violation?.ValueAfterPrefix,
+                lastLinearized = k.Violation?.LinearizedPrefix.TakeLast(10).Select(Describe),
+                couldNotLinearize = k.Violation?.Pending.Select(Describe),
+            }),
+        };
+        return new CheckResult("linearizability", verdict, summary, details, operations, violating);
+    }
+
+    public static CheckResult FromSet(SetResult result, IReadOnlyList<Operation> operations)
+    {
+        var verdict = result.Valid ? "valid" : "invalid";
+        var bad = result.Lost.Concat(result.Unexpected).Concat(result.FailedButPresent).Select(e => "set/" + e).ToHashSet(StringComparer.Ordinal);
+        var violating = operations.Where(o => o.F == OperationFunction.Write && bad.Contains(o.Key)).ToList();
+        var summary = $"set: {verdict}; {result.Attempted} attempted, {result.Acknowledged} acknowledged, {result.Observed} observed, "
+            + $"{result.Lost.Count} lost, {result.Unexpected.Count} unexpected, {result.FailedButPresent.Count} failed but present, {result.Recovered.Count} recovered";
+        var details = new
+        {
+            result.Attempted,
+            result.Acknowledged,
+            result.Failed,
+            result.Indeterminate,
+            result.Observed,
+            lost = result.Lost.Take(ListedAtMost),
+            unexpected = result.Unexpected.Take(ListedAtMost),
+            failedButPresent = result.FailedButPresent.Take(ListedAtMost),
+            recovered = result.Recovered.Count,
+        };
+        return new CheckResult("set", verdict, summary, details, operations, violating);
+    }
+
+    private static object Describe(Operation o) => new
+    {
+        process = o.Process,
+        f = o.F.ToString().ToLowerInvariant(),
+        type = o.Type.ToString().ToLowerInvariant(),
+        o.Expected,
+        o.Value,
+        o.Output,
+        o.InvokeTime,
+        completeTime = o.CompleteTime == long.MaxValue ? (long?)null : o.CompleteTime,
+        o.Node,
+    };
+}
