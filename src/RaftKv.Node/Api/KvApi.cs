@@ -73,7 +73,7 @@ public static class KvApi
             return Problems.ValueTooLarge(context.Request.ContentLength ?? limit + 1L, limit);
         }
 
-        var result = await writes.WriteAsync(CommandCodec.Encode(WriteCommand.Put(requestId, key, value, precondition)), context.RequestAborted);
+        var result = await writes.WriteAsync(WriteCommand.Put(requestId, key, value, precondition));
         return ToResult(context, key, result, outcome =>
         {
             context.Response.Headers.ETag = $"\"{outcome.Revision}\"";
@@ -93,7 +93,7 @@ public static class KvApi
             return Problems.BadRequest(error!);
         }
 
-        var result = await writes.WriteAsync(CommandCodec.Encode(WriteCommand.Delete(requestId, key, precondition)), context.RequestAborted);
+        var result = await writes.WriteAsync(WriteCommand.Delete(requestId, key, precondition));
         return ToResult(context, key, result, outcome => TypedResults.Ok(new DeleteResponse(outcome.Revision, outcome.Deleted)));
     }
 

@@ -26,24 +26,20 @@ public static class InternalApi
     {
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        var encoded = body.ToArray();
 
+        List<WriteCommand> commands;
         try
         {
             // Only well-formed commands reach the log: a bad one would fail on every node.
-            if (CommandCodec.Decode(encoded).Count != 1)
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "A forwarded write carries exactly one command");
-            }
+            commands = CommandCodec.Decode(body.GetBuffer().AsSpan(0, (int)body.Length));
         }
         catch (InvalidDataException e)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed forwarded command", detail: e.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed forwarded commands", detail: e.Message);
         }
 
-        var deadline = ReadDeadline(context);
-        var result = await writes.ProposeAsLeaderAsync(encoded, deadline, context.RequestAborted);
-        return TypedResults.Json(result, PeerJsonContext.Default.ProposalResult);
+        var results = await writes.ProposeForwardedAsync(commands, ReadDeadline(context));
+        return TypedResults.Json(results, PeerJsonContext.Default.ProposalResultArray);
     }
 
     private static Deadline ReadDeadline(HttpContext context)

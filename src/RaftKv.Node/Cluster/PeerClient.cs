@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using RaftKv.Node.Configuration;
+using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Cluster;
 
@@ -19,26 +20,35 @@ public sealed class PeerClient(HttpClient http)
     public const string HttpClientName = "raftkv-peers";
     public const string DeadlineHeader = "X-RaftKv-Deadline-Ms";
 
-    /// <summary>Asks the leader to propose an encoded command batch.</summary>
-    /// <returns>The leader's answer. A failure to connect is <see cref="ProposalStatus.NotLeader"/> (nothing was sent); any later failure is unknown.</returns>
-    public async Task<ProposalResult> ProposeAsync(ClusterMember leader, byte[] encodedCommands, Deadline deadline, CancellationToken token)
+    /// <summary>Asks the leader to propose a batch of commands.</summary>
+    /// <returns>
+    /// One answer per command. A failure to connect is <see cref="ProposalStatus.NotLeader"/> for all
+    /// (nothing was sent); any later failure is unknown for all.
+    /// </returns>
+    public async Task<ProposalResult[]> ProposeAsync(ClusterMember leader, IReadOnlyList<WriteCommand> commands, Deadline deadline)
     {
-        var content = new ByteArrayContent(encodedCommands) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } };
+        var content = new ByteArrayContent(CommandCodec.Encode([.. commands])) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } };
+        ProposalResult shared;
         try
         {
-            var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, InternalApi.ProposePath), content, PeerJsonContext.Default.ProposalResult, deadline, token);
-            return status == HttpStatusCode.OK
-                ? answer
-                : ProposalResult.Unknown($"The leader {leader.Id} answered the forwarded write with HTTP {(int)status}.");
+            var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, InternalApi.ProposePath), content, PeerJsonContext.Default.ProposalResultArray, deadline, CancellationToken.None);
+            if (status == HttpStatusCode.OK && answer?.Length == commands.Count)
+            {
+                return answer;
+            }
+
+            shared = ProposalResult.Unknown($"The leader {leader.Id} answered the forwarded writes with HTTP {(int)status}.");
         }
         catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
         {
-            return ProposalResult.NotLeader();
+            shared = ProposalResult.NotLeader();
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
         {
-            return ProposalResult.Unknown($"The write was forwarded to the leader {leader.Id}, whose answer was lost: {e.Message}");
+            shared = ProposalResult.Unknown($"The writes were forwarded to the leader {leader.Id}, whose answer was lost: {e.Message}");
         }
+
+        return [.. commands.Select(_ => shared)];
     }
 
     /// <summary>Asks the leader for a read index it confirmed with a majority; null if it could not.</summary>
@@ -72,6 +82,6 @@ public sealed class PeerClient(HttpClient http)
 /// <param name="Index">The commit index the leader confirmed, or null if it is not a ready leader.</param>
 public sealed record ReadIndexResponse(long? Index);
 
-[JsonSerializable(typeof(ProposalResult))]
+[JsonSerializable(typeof(ProposalResult[]))]
 [JsonSerializable(typeof(ReadIndexResponse))]
 internal sealed partial class PeerJsonContext : JsonSerializerContext;

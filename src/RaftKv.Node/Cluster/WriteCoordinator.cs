@@ -1,91 +1,244 @@
+using System.Threading.Channels;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
 using RaftKv.Store;
+using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Cluster;
 
 /// <summary>
-/// The write path: propose on this node if it leads, otherwise forward to the leader, and answer
-/// only once the command is committed and applied.
+/// The write path with group commit: concurrent writes queue up, and each batch becomes one Raft
+/// log entry on the leader, or one forwarded request to the leader from a follower. Every command
+/// is answered only once the entry holding it is committed and applied.
 /// </summary>
 /// <remarks>
-/// A command is retried only while it is certain that it was never proposed (no leader yet, a
-/// member that is not the leader, a refused connection). Once it may have reached a log, a lost
-/// answer is reported as unknown. A retry is harmless anyway: the state machine applies each
-/// request id at most once and answers a duplicate with the first outcome.
+/// <para>
+/// A batch is retried only while it is certain that it was never proposed (no leader yet, a member
+/// that is not a ready leader, a refused connection). Once it may have reached a log, a lost answer
+/// is reported as unknown. A retry is harmless anyway: the state machine applies each request id at
+/// most once and answers a duplicate with the first outcome.
+/// </para>
+/// <para>
+/// On the leader, writes forwarded by followers join the same queue as its own clients' writes, so
+/// one entry carries the writes that reached any node meanwhile. A forwarded write is never
+/// forwarded again: if this node stopped leading, it answers "not leader" and the follower retries.
+/// </para>
 /// </remarks>
-public sealed partial class WriteCoordinator(
-    ClusterView view,
-    PeerClient peers,
-    IOptions<RaftKvOptions> options,
-    ILogger<WriteCoordinator> logger)
+public sealed partial class WriteCoordinator : IAsyncDisposable
 {
-    private readonly RaftKvOptions options = options.Value;
+    /// <summary>At most this many commands go into one log entry.</summary>
+    private const int MaxBatchCommands = 512;
 
-    /// <summary>Gets one encoded command batch committed, through whichever member leads.</summary>
-    public async Task<ProposalResult> WriteAsync(byte[] encodedCommands, CancellationToken token)
+    /// <summary>A batch stops growing past this many bytes of values (one large value still makes a batch).</summary>
+    private const int MaxBatchBytes = 4 * 1024 * 1024;
+
+    /// <summary>Batches in flight at once: the next ones gather while earlier ones replicate.</summary>
+    private const int MaxBatchesInFlight = 4;
+
+    private readonly ClusterView view;
+    private readonly PeerClient peers;
+    private readonly RaftKvOptions options;
+    private readonly ILogger<WriteCoordinator> logger;
+    private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim inFlight = new(MaxBatchesInFlight);
+    private readonly Task batching;
+
+    public WriteCoordinator(ClusterView view, PeerClient peers, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
     {
-        var deadline = Deadline.After(options.RequestTimeout);
-        var leaderDeadline = Deadline.After(options.LeaderWaitTimeout).Min(deadline);
-        while (true)
+        this.view = view;
+        this.peers = peers;
+        this.options = options.Value;
+        this.logger = logger;
+        batching = Task.Run(BatchLoopAsync);
+    }
+
+    /// <summary>A write waiting for its batch.</summary>
+    /// <param name="Command">The command.</param>
+    /// <param name="MayForward">False for a write a follower forwarded here: it is proposed here or refused.</param>
+    /// <param name="Deadline">When to give up.</param>
+    private sealed record PendingWrite(WriteCommand Command, bool MayForward, Deadline Deadline)
+    {
+        public TaskCompletionSource<ProposalResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Gets a client's write committed, through whichever member leads.</summary>
+    public Task<ProposalResult> WriteAsync(WriteCommand command)
+        => Enqueue(new PendingWrite(command, MayForward: true, Deadline.After(options.RequestTimeout)));
+
+    /// <summary>Proposes writes a follower forwarded; each is answered "not leader" if this node does not lead.</summary>
+    public Task<ProposalResult[]> ProposeForwardedAsync(IReadOnlyList<WriteCommand> commands, Deadline deadline)
+        => Task.WhenAll(commands.Select(command => Enqueue(new PendingWrite(command, MayForward: false, deadline))));
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await batching;
+        inFlight.Dispose();
+    }
+
+    private Task<ProposalResult> Enqueue(PendingWrite write)
+    {
+        if (!queue.Writer.TryWrite(write))
         {
-            var leader = await view.WaitForLeaderAsync(leaderDeadline, token);
-            if (leader is null)
+            write.Result.TrySetResult(ProposalResult.NotApplied("The node is shutting down."));
+        }
+
+        return write.Result.Task;
+    }
+
+    private async Task BatchLoopAsync()
+    {
+        var reader = queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            await inFlight.WaitAsync();
+            var batch = new List<PendingWrite>();
+            var bytes = 0L;
+            while (batch.Count < MaxBatchCommands && bytes < MaxBatchBytes && reader.TryRead(out var write))
             {
-                return ProposalResult.NotApplied($"No leader was elected within {options.LeaderWaitTimeout.TotalSeconds:0.#} s.");
+                batch.Add(write);
+                bytes += write.Command.Value.Length;
             }
 
-            var result = leader.Id == view.Self.Id
-                ? await ProposeAsLeaderAsync(encodedCommands, deadline, token)
-                : await peers.ProposeAsync(leader, encodedCommands, deadline, token);
-            if (result.Status != ProposalStatus.NotLeader)
+            _ = ProcessAsync(batch);
+        }
+    }
+
+    private async Task ProcessAsync(List<PendingWrite> batch)
+    {
+        try
+        {
+            await ProposeOrForwardAsync(batch);
+        }
+        catch (Exception e)
+        {
+            // Never leave a client hanging: whatever went wrong, the batch may have reached a log.
+            LogBatchFailed(logger, e);
+            foreach (var write in batch)
             {
-                return result;
+                write.Result.TrySetResult(ProposalResult.Unknown($"The write failed unexpectedly: {e.Message}"));
+            }
+        }
+        finally
+        {
+            inFlight.Release();
+        }
+    }
+
+    private async Task ProposeOrForwardAsync(List<PendingWrite> batch)
+    {
+        var deadline = batch.Select(w => w.Deadline).Aggregate((a, b) => a.Min(b));
+        var leaderDeadline = Deadline.After(options.LeaderWaitTimeout).Min(deadline);
+        var pending = batch;
+        while (pending.Count > 0)
+        {
+            var leader = await view.WaitForLeaderAsync(leaderDeadline, CancellationToken.None);
+            if (leader is null)
+            {
+                Complete(pending, ProposalResult.NotApplied($"No leader was elected within {options.LeaderWaitTimeout.TotalSeconds:0.#} s."));
+                return;
+            }
+
+            if (leader.Id == view.Self.Id)
+            {
+                if (view.IsLeaderReady)
+                {
+                    var results = await ProposeAsLeaderAsync(pending, deadline);
+                    for (var i = 0; i < pending.Count; i++)
+                    {
+                        pending[i].Result.TrySetResult(results[i]);
+                    }
+
+                    return;
+                }
+            }
+            else
+            {
+                // Writes forwarded here must not travel further: their sender retries with the new leader.
+                Complete(pending.Where(w => !w.MayForward), ProposalResult.NotLeader());
+                pending = [.. pending.Where(w => w.MayForward)];
+                if (pending.Count == 0)
+                {
+                    return;
+                }
+
+                var results = await peers.ProposeAsync(leader, [.. pending.Select(w => w.Command)], deadline);
+                var refused = new List<PendingWrite>();
+                for (var i = 0; i < pending.Count; i++)
+                {
+                    if (results[i].Status == ProposalStatus.NotLeader)
+                    {
+                        refused.Add(pending[i]);
+                    }
+                    else
+                    {
+                        pending[i].Result.TrySetResult(results[i]);
+                    }
+                }
+
+                pending = refused;
+            }
+
+            if (pending.Count == 0)
+            {
+                return;
             }
 
             if (leaderDeadline.HasPassed)
             {
-                return ProposalResult.NotApplied("No leader accepted the write: the cluster has no leader that can reach a majority.");
+                Complete(pending, ProposalResult.NotApplied("No leader accepted the write: the cluster has no leader that can reach a majority."));
+                return;
             }
 
-            LogLeaderNotReady(logger, leader.Id);
-            await ClusterView.BackOffAsync(token);
+            LogLeaderNotReady(logger, leader.Id, pending.Count);
+            await ClusterView.BackOffAsync(CancellationToken.None);
         }
     }
 
-    /// <summary>Appends the batch to this node's log if it is a ready leader, and waits for it to be applied.</summary>
-    public async Task<ProposalResult> ProposeAsLeaderAsync(byte[] encodedCommands, Deadline deadline, CancellationToken token)
+    /// <summary>Appends the batch as one entry to this node's log and waits until it is applied here.</summary>
+    private async Task<ProposalResult[]> ProposeAsLeaderAsync(List<PendingWrite> batch, Deadline deadline)
     {
-        if (!view.IsLeaderReady)
-        {
-            return ProposalResult.NotLeader();
-        }
-
+        var commands = batch.Select(w => w.Command).ToList();
         var raft = view.Raft;
-        var outcomes = new AppliedOutcomes(commandCount: 1);
-        var entry = new BinaryLogEntry { Term = raft.AuditTrail.Term, Content = encodedCommands, Context = outcomes };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(deadline.Remaining);
+        var outcomes = new AppliedOutcomes(commands.Count);
+        var entry = new BinaryLogEntry { Term = raft.AuditTrail.Term, Content = CommandCodec.Encode(commands), Context = outcomes };
+        using var timeout = new CancellationTokenSource(deadline.Remaining);
+        ProposalResult failure;
         try
         {
             // Returns once the entry is committed on a majority (each flushed) and applied here.
             await raft.ReplicateAsync(entry, timeout.Token);
+            if (outcomes.IsApplied)
+            {
+                return [.. commands.Select((_, i) => ProposalResult.Completed(outcomes[i]))];
+            }
+
+            failure = ProposalResult.Unknown("The write was committed but this node did not see it applied.");
         }
         catch (NotLeaderException)
         {
-            return ProposalResult.Unknown("Leadership changed while the write was in flight; it may still be committed.");
+            failure = ProposalResult.Unknown("Leadership changed while the write was in flight; it may still be committed.");
         }
-        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            return ProposalResult.Unknown($"The write was not committed within {options.RequestTimeout.TotalSeconds:0.#} s; it may still be.");
+            failure = ProposalResult.Unknown($"The write was not committed within {options.RequestTimeout.TotalSeconds:0.#} s; it may still be.");
         }
 
-        return outcomes.IsApplied
-            ? ProposalResult.Completed(outcomes[0])
-            : ProposalResult.Unknown("The write was committed but this node did not see it applied.");
+        return [.. commands.Select(_ => failure)];
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Member {LeaderId} is not a ready leader yet; retrying the write")]
-    private static partial void LogLeaderNotReady(ILogger logger, string leaderId);
+    private static void Complete(IEnumerable<PendingWrite> writes, ProposalResult result)
+    {
+        foreach (var write in writes)
+        {
+            write.Result.TrySetResult(result);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Member {LeaderId} is not a ready leader yet; retrying {Count} writes")]
+    private static partial void LogLeaderNotReady(ILogger logger, string leaderId, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A write batch failed unexpectedly")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception);
 }

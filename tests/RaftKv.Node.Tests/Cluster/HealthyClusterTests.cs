@@ -58,6 +58,25 @@ public sealed class HealthyClusterTests(SharedClusterFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Concurrent_writes_are_committed_together_in_fewer_log_entries()
+    {
+        var leader = await Cluster.WaitForLeaderAsync();
+        var before = await Cluster.StatusAsync(leader);
+
+        // Group commit: writes that arrive while a batch replicates share the next log entry.
+        var revisions = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            Cluster.Client(Cluster.Ids[i % Cluster.Ids.Count]).WriteAsync($"group/{i}", $"v{i}")));
+
+        var after = await Cluster.StatusAsync(leader);
+        Assert.Equal(200, revisions.Distinct().Count());
+        Assert.True(after.CommitIndex - before.CommitIndex < 150, $"{after.CommitIndex - before.CommitIndex} entries for 200 writes");
+        for (var i = 0; i < 200; i += 37)
+        {
+            Assert.Equal($"v{i}", await Cluster.Client(Cluster.Ids[(i + 1) % Cluster.Ids.Count]).ReadAsync($"group/{i}"));
+        }
+    }
+
+    [Fact]
     public async Task Racing_compare_and_set_writers_have_exactly_one_winner_per_round()
     {
         var key = "cas/" + Guid.NewGuid().ToString("N");
