@@ -112,14 +112,14 @@ public sealed class KeyValueStore
     {
         lock (sync)
         {
-            return new StoreSnapshot(revision, [.. entries], [.. requests.InArrivalOrder()]);
+            return new StoreSnapshot(revision, [.. entries], requests.InArrivalOrder());
         }
     }
 
     /// <summary>Replaces the whole state with a snapshot's.</summary>
     public void Restore(StoreSnapshot snapshot)
     {
-        var restoredRequests = new RequestIdTable(RequestIdCapacity);
+        var restoredRequests = new RequestIdTable(RequestIdCapacity, snapshot.Requests.Count);
         foreach (var (id, request) in snapshot.Requests)
         {
             restoredRequests.Add(id, request);

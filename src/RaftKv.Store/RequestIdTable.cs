@@ -10,12 +10,23 @@ namespace RaftKv.Store;
 /// first-in-first-out eviction by count keeps the tables identical. Not thread-safe; the owning
 /// <see cref="KeyValueStore"/> serializes access.
 /// </remarks>
-public sealed class RequestIdTable(int capacity)
+public sealed class RequestIdTable
 {
-    private readonly Dictionary<string, RememberedRequest> byId = new(StringComparer.Ordinal);
-    private readonly Queue<string> arrivalOrder = new();
+    private readonly Dictionary<string, RememberedRequest> byId;
+    private readonly Queue<string> arrivalOrder;
 
-    public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
+    /// <param name="capacity">How many ids to remember.</param>
+    /// <param name="expectedCount">How many ids are about to be added (a restore), to size the table once.</param>
+    public RequestIdTable(int capacity, int expectedCount = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        Capacity = capacity;
+        var initial = Math.Min(expectedCount, capacity);
+        byId = new Dictionary<string, RememberedRequest>(initial, StringComparer.Ordinal);
+        arrivalOrder = new Queue<string>(initial);
+    }
+
+    public int Capacity { get; }
 
     public int Count => byId.Count;
 
@@ -37,12 +48,15 @@ public sealed class RequestIdTable(int capacity)
     }
 
     /// <summary>The remembered requests, oldest first: the order a snapshot must preserve.</summary>
-    public IEnumerable<KeyValuePair<string, RememberedRequest>> InArrivalOrder()
+    public List<KeyValuePair<string, RememberedRequest>> InArrivalOrder()
     {
+        var requests = new List<KeyValuePair<string, RememberedRequest>>(arrivalOrder.Count);
         foreach (var id in arrivalOrder)
         {
-            yield return new(id, byId[id]);
+            requests.Add(new(id, byId[id]));
         }
+
+        return requests;
     }
 }
 

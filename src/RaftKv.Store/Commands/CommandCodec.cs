@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -20,11 +19,25 @@ public static class CommandCodec
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>Encodes a batch into an array of exactly its size.</summary>
     public static byte[] Encode(IReadOnlyCollection<WriteCommand> commands)
     {
-        var buffer = new ArrayBufferWriter<byte>(GetEncodedSize(commands));
-        Encode(commands, buffer);
-        return buffer.WrittenSpan.ToArray();
+        var output = new byte[GetEncodedSize(commands)];
+        var writer = new SpanWriter(output);
+        writer.WriteByte(FormatVersion);
+        writer.WriteInt32(commands.Count);
+        foreach (var command in commands)
+        {
+            writer.WriteString(command.RequestId);
+            writer.WriteByte((byte)command.Kind);
+            writer.WriteByte((byte)command.Condition.Kind);
+            writer.WriteInt64(command.Condition.ModRevision);
+            writer.WriteBytes(command.Condition.Value.Span);
+            writer.WriteString(command.Key);
+            writer.WriteBytes(command.Value.Span);
+        }
+
+        return output;
     }
 
     public static byte[] Encode(WriteCommand command) => Encode([command]);
@@ -42,27 +55,6 @@ public static class CommandCodec
         }
 
         return size;
-    }
-
-    public static void Encode(IReadOnlyCollection<WriteCommand> commands, IBufferWriter<byte> output)
-    {
-        var header = output.GetSpan(1 + sizeof(int));
-        header[0] = FormatVersion;
-        BinaryPrimitives.WriteInt32LittleEndian(header[1..], commands.Count);
-        output.Advance(1 + sizeof(int));
-
-        foreach (var command in commands)
-        {
-            WriteString(output, command.RequestId);
-            var fixedPart = output.GetSpan(2 + sizeof(long));
-            fixedPart[0] = (byte)command.Kind;
-            fixedPart[1] = (byte)command.Condition.Kind;
-            BinaryPrimitives.WriteInt64LittleEndian(fixedPart[2..], command.Condition.ModRevision);
-            output.Advance(2 + sizeof(long));
-            WriteBytes(output, command.Condition.Value.Span);
-            WriteString(output, command.Key);
-            WriteBytes(output, command.Value.Span);
-        }
     }
 
     /// <summary>Decodes a batch; values are copied, so the input buffer may be reused afterwards.</summary>
@@ -114,21 +106,35 @@ public static class CommandCodec
         return commands;
     }
 
-    private static void WriteString(IBufferWriter<byte> output, string value)
+    private ref struct SpanWriter(Span<byte> output)
     {
-        var length = StrictUtf8.GetByteCount(value);
-        var span = output.GetSpan(sizeof(int) + length);
-        BinaryPrimitives.WriteInt32LittleEndian(span, length);
-        StrictUtf8.GetBytes(value, span[sizeof(int)..]);
-        output.Advance(sizeof(int) + length);
-    }
+        private Span<byte> remaining = output;
 
-    private static void WriteBytes(IBufferWriter<byte> output, ReadOnlySpan<byte> value)
-    {
-        var span = output.GetSpan(sizeof(int) + value.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(span, value.Length);
-        value.CopyTo(span[sizeof(int)..]);
-        output.Advance(sizeof(int) + value.Length);
+        public void WriteByte(byte value) => Take(1)[0] = value;
+
+        public void WriteInt32(int value) => BinaryPrimitives.WriteInt32LittleEndian(Take(sizeof(int)), value);
+
+        public void WriteInt64(long value) => BinaryPrimitives.WriteInt64LittleEndian(Take(sizeof(long)), value);
+
+        public void WriteBytes(ReadOnlySpan<byte> value)
+        {
+            WriteInt32(value.Length);
+            value.CopyTo(Take(value.Length));
+        }
+
+        public void WriteString(string value)
+        {
+            var length = StrictUtf8.GetByteCount(value);
+            WriteInt32(length);
+            StrictUtf8.GetBytes(value, Take(length));
+        }
+
+        private Span<byte> Take(int count)
+        {
+            var taken = remaining[..count];
+            remaining = remaining[count..];
+            return taken;
+        }
     }
 
     private ref struct SpanReader(ReadOnlySpan<byte> input)
