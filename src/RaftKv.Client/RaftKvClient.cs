@@ -49,7 +49,12 @@ public sealed class RaftKvClient : IDisposable
 
     public async Task<ReadResult> GetAsync(string key, Consistency consistency = Consistency.Linearizable, int? node = null, CancellationToken token = default)
     {
-        var url = KeyUrl(node, key, consistency == Consistency.Local ? "?consistency=local" : "");
+        var url = KeyUrl(node, key, consistency switch
+        {
+            Consistency.Local => "?consistency=local",
+            Consistency.Lease => "?consistency=lease",
+            _ => "",
+        });
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(requestTimeout);
         try

@@ -47,6 +47,9 @@ public enum Consistency
     /// <summary>Reflects every write acknowledged before the read began (the default).</summary>
     Linearizable,
 
+    /// <summary>Linearizable while the leader's lease holds (bounded clock drift assumed), without a majority round.</summary>
+    Lease,
+
     /// <summary>The serving node's local state, possibly stale.</summary>
     Local,
 }

@@ -71,6 +71,7 @@ public static class NodeSetup
             ["heartbeatThreshold"] = "0.1",
         };
         var raftConfiguration = new ConfigurationBuilder().AddInMemoryCollection(raftSettings).Build();
+        builder.Services.AddHostedService<JoinDelay>();
         builder.JoinCluster((_, _) => raftConfiguration);
 
         builder.Services.UseInMemoryConfigurationStorage(members =>

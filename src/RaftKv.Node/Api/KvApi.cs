@@ -26,23 +26,22 @@ public static class KvApi
             return Problems.BadRequest(keyError!);
         }
 
-        switch (context.Request.Query["consistency"].ToString())
+        var consistency = context.Request.Query["consistency"].ToString();
+        if (consistency is not ("" or "linearizable" or "lease" or "local"))
         {
-            case "" or "linearizable":
-                try
-                {
-                    await reads.WaitUntilCurrentAsync(context.RequestAborted);
-                }
-                catch (ReadUnavailableException e)
-                {
-                    return Problems.Unavailable(context, e.Message);
-                }
+            return Problems.BadRequest("consistency must be 'linearizable' (the default), 'lease' or 'local'.");
+        }
 
-                break;
-            case "local":
-                break;
-            default:
-                return Problems.BadRequest("consistency must be 'linearizable' (the default) or 'local'.");
+        if (consistency != "local")
+        {
+            try
+            {
+                await reads.WaitUntilCurrentAsync(allowLease: consistency == "lease", context.RequestAborted);
+            }
+            catch (ReadUnavailableException e)
+            {
+                return Problems.Unavailable(context, e.Message);
+            }
         }
 
         if (!stateMachine.Store.TryGet(key, out var value))

@@ -17,8 +17,8 @@ public static class InternalApi
     {
         var group = routes.MapGroup(Prefix).ExcludeFromDescription();
         group.MapPost("/propose", ProposeAsync);
-        group.MapPost("/read-index", async (LinearizableReads reads) =>
-            TypedResults.Json(new ReadIndexResponse(await reads.ConfirmReadIndexAsLeaderAsync()), PeerJsonContext.Default.ReadIndexResponse));
+        group.MapPost("/read-index", async (LinearizableReads reads, bool? lease) =>
+            TypedResults.Json(new ReadIndexResponse(await reads.ConfirmReadIndexAsLeaderAsync(lease == true)), PeerJsonContext.Default.ReadIndexResponse));
         return routes;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
@@ -22,32 +23,57 @@ namespace RaftKv.Node.Cluster;
 /// Concurrent reads share rounds at two levels: one request to the leader per node at a time, and
 /// one majority round on the leader for all reads and read-index requests that arrived before it.
 /// </para>
+/// <para>
+/// Lease reads (opt-in) skip the majority round while a lease holds. A follower that acknowledged
+/// a round refuses to vote for anyone until its election timeout has passed since then (DotNext's
+/// leader stickiness), so no other leader can exist until the round's start plus the shortest
+/// election timeout, measured on the followers' clocks. The lease ends well before that, at
+/// <see cref="LeaseFraction"/> of it, which allows clocks to run that much apart. It is checked
+/// against this process's monotonic clock at the moment of the read, so a process that was paused
+/// past its lease cannot use it on resuming. A restarted node waits one election timeout before it
+/// joins (see NodeSetup), so a quick restart cannot make a follower forget it acknowledged a round.
+/// </para>
 /// </remarks>
 public sealed class LinearizableReads
 {
+    /// <summary>The part of the shortest election timeout that a lease lasts: the margin is for clock drift.</summary>
+    public const double LeaseFraction = 0.75;
+
     private readonly ClusterView view;
     private readonly PeerClient peers;
     private readonly RaftKvOptions options;
     private readonly SharedRound<long> readIndexRounds;
+    private readonly SharedRound<long> leaseReadIndexRounds;
     private readonly SharedRound<long> leadershipRounds;
+    private readonly long leaseTicks;
+    private Lease? lease;
 
     public LinearizableReads(ClusterView view, PeerClient peers, IOptions<RaftKvOptions> options)
     {
         this.view = view;
         this.peers = peers;
         this.options = options.Value;
-        readIndexRounds = new SharedRound<long>(FetchReadIndexAsync);
+        readIndexRounds = new SharedRound<long>(() => FetchReadIndexAsync(allowLease: false));
+        leaseReadIndexRounds = new SharedRound<long>(() => FetchReadIndexAsync(allowLease: true));
         leadershipRounds = new SharedRound<long>(ConfirmLeadershipAsync);
+        leaseTicks = (long)(TimeSpan.FromMilliseconds(this.options.ElectionTimeoutMs * LeaseFraction).TotalSeconds * Stopwatch.Frequency);
     }
 
+    /// <summary>A leadership lease: valid while this leadership lasts and the monotonic clock is before the end.</summary>
+    private sealed record Lease(long EndsAt, CancellationToken Leadership);
+
     /// <summary>Waits until local state reflects every write acknowledged before this call.</summary>
+    /// <param name="allowLease">Use the leader's lease instead of a majority round while it holds.</param>
+    /// <param name="token">Cancels the wait.</param>
     /// <exception cref="ReadUnavailableException">No leader could confirm a read index in time.</exception>
-    public async Task WaitUntilCurrentAsync(CancellationToken token)
+    public async Task WaitUntilCurrentAsync(bool allowLease, CancellationToken token)
     {
         var deadline = Deadline.After(options.RequestTimeout);
         try
         {
-            var readIndex = await readIndexRounds.JoinAsync().WaitAsync(deadline.Remaining, token);
+            var readIndex = allowLease && TryReadIndexFromLease() is { } leased
+                ? leased
+                : await (allowLease ? leaseReadIndexRounds : readIndexRounds).JoinAsync().WaitAsync(deadline.Remaining, token);
             await view.Log.WaitForApplyAsync(readIndex, token).AsTask().WaitAsync(deadline.Remaining, token);
         }
         catch (TimeoutException)
@@ -57,8 +83,13 @@ public sealed class LinearizableReads
     }
 
     /// <summary>For a follower's read-index request: a confirmed index if this node is a ready leader, else null.</summary>
-    public async Task<long?> ConfirmReadIndexAsLeaderAsync()
+    public async Task<long?> ConfirmReadIndexAsLeaderAsync(bool allowLease)
     {
+        if (allowLease && TryReadIndexFromLease() is { } leased)
+        {
+            return leased;
+        }
+
         try
         {
             return await leadershipRounds.JoinAsync();
@@ -69,7 +100,24 @@ public sealed class LinearizableReads
         }
     }
 
-    private async Task<long> FetchReadIndexAsync()
+    /// <summary>The commit index, if this node leads under a lease that holds now.</summary>
+    private long? TryReadIndexFromLease()
+    {
+        var raft = view.Raft;
+        var leadership = raft.LeadershipToken;
+        var current = Volatile.Read(ref lease);
+        if (leadership.IsCancellationRequested || current is null || current.Leadership != leadership)
+        {
+            return null;
+        }
+
+        var readIndex = raft.AuditTrail.LastCommittedEntryIndex;
+
+        // Checked after the index was taken: both happened while no other leader could exist.
+        return Stopwatch.GetTimestamp() < current.EndsAt ? readIndex : null;
+    }
+
+    private async Task<long> FetchReadIndexAsync(bool allowLease)
     {
         var deadline = Deadline.After(options.RequestTimeout);
         var leaderDeadline = Deadline.After(options.LeaderWaitTimeout).Min(deadline);
@@ -79,8 +127,8 @@ public sealed class LinearizableReads
                 ?? throw new ReadUnavailableException($"No leader was elected within {options.LeaderWaitTimeout.TotalSeconds:0.#} s.");
 
             var index = leader.Id == view.Self.Id
-                ? await ConfirmReadIndexAsLeaderAsync()
-                : await peers.ReadIndexAsync(leader, deadline, CancellationToken.None);
+                ? await ConfirmReadIndexAsLeaderAsync(allowLease)
+                : await peers.ReadIndexAsync(leader, allowLease, deadline, CancellationToken.None);
             if (index is { } confirmed)
             {
                 return confirmed;
@@ -106,6 +154,7 @@ public sealed class LinearizableReads
 
         // Taken once leadership is known to be live: it covers every acknowledged write.
         var readIndex = raft.AuditTrail.LastCommittedEntryIndex;
+        var roundStart = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(leadership);
         timeout.CancelAfter(options.RequestTimeout);
 
@@ -117,6 +166,7 @@ public sealed class LinearizableReads
             throw new NotLeaderException();
         }
 
+        Volatile.Write(ref lease, new Lease(roundStart + leaseTicks, leadership));
         return readIndex;
     }
 }

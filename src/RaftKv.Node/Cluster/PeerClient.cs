@@ -51,12 +51,13 @@ public sealed class PeerClient(HttpClient http)
         return [.. commands.Select(_ => shared)];
     }
 
-    /// <summary>Asks the leader for a read index it confirmed with a majority; null if it could not.</summary>
-    public async Task<long?> ReadIndexAsync(ClusterMember leader, Deadline deadline, CancellationToken token)
+    /// <summary>Asks the leader for a read index it confirmed with a majority (or its lease, if allowed); null if it could not.</summary>
+    public async Task<long?> ReadIndexAsync(ClusterMember leader, bool allowLease, Deadline deadline, CancellationToken token)
     {
         try
         {
-            var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, InternalApi.ReadIndexPath), null, PeerJsonContext.Default.ReadIndexResponse, deadline, token);
+            var path = allowLease ? InternalApi.ReadIndexPath + "?lease=true" : InternalApi.ReadIndexPath;
+            var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, path), null, PeerJsonContext.Default.ReadIndexResponse, deadline, token);
             return status == HttpStatusCode.OK ? answer?.Index : null;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)

@@ -148,6 +148,45 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_leader_paused_past_its_lease_never_serves_a_stale_lease_read()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var oldLeader = await cluster.WaitForLeaderAsync();
+        await cluster.Client(oldLeader).WriteAsync("register", "old");
+
+        // Takes a lease, then uses it: both reads see the write.
+        Assert.Equal("old", await cluster.Client(oldLeader).ReadAsync("register", "lease"));
+        Assert.Equal("old", await cluster.Client(oldLeader).ReadAsync("register", "lease"));
+
+        cluster.Pause(oldLeader);
+        try
+        {
+            var newLeader = await cluster.WaitForLeaderAsync(id => id != oldLeader);
+            await cluster.Client(newLeader).WriteAsync("register", "new");
+            foreach (var id in cluster.RunningIds)
+            {
+                Assert.Equal("new", await cluster.Client(id).ReadAsync("register", "lease"));
+            }
+        }
+        finally
+        {
+            cluster.Resume(oldLeader);
+        }
+
+        // Resumed, the old leader may still believe it leads, before its timers fire: the lease
+        // must be judged by the clock now, and it has run out.
+        using var response = await cluster.Client(oldLeader).GetKeyAsync("register", "?consistency=lease");
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            Assert.Equal("new", await response.Content.ReadAsStringAsync());
+        }
+        else
+        {
+            await Http.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        }
+    }
+
+    [Fact]
     public async Task An_isolated_leader_serves_no_stale_read_and_acknowledges_no_write()
     {
         await using var cluster = await TestCluster.StartAsync(5, networkFaults: true);
@@ -175,6 +214,8 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         using var read = await cluster.Client(oldLeader).GetKeyAsync("register");
         await Http.AssertProblemAsync(read, HttpStatusCode.ServiceUnavailable);
+        using var leaseRead = await cluster.Client(oldLeader).GetKeyAsync("register", "?consistency=lease");
+        await Http.AssertProblemAsync(leaseRead, HttpStatusCode.ServiceUnavailable);
         using var write = await cluster.Client(oldLeader).PutAsync("register", "from-minority");
         Assert.True(write.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout, $"got {(int)write.StatusCode}");
         Assert.Equal("old", await cluster.Client(oldLeader).ReadAsync("register", "local"));

@@ -29,6 +29,19 @@ public sealed class ShortRunTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Lease_reads_under_pauses_and_partitions_are_linearizable()
+    {
+        var check = await RunAsync("register-lease-reads", new RunOptions
+        {
+            Workload = "register",
+            Nemesis = ["pause", "partition"],
+            ReadConsistency = Consistency.Lease,
+            Seed = 5,
+        });
+        Assert.True(check.Valid, check.Summary);
+    }
+
+    [Fact]
     public async Task Set_under_partitions_kills_and_pauses_loses_nothing()
     {
         var check = await RunAsync("set-all-faults", new RunOptions { Workload = "set", Nemesis = ["partition", "kill", "pause"], Seed = 3 });

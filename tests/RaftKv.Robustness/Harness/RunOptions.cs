@@ -30,7 +30,7 @@ public sealed record RunOptions
     /// <summary>How often the nemesis starts a fault; each lasts about this long too.</summary>
     public TimeSpan NemesisInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Read consistency of the register workload. <c>local</c> can be stale: the suite must catch it.</summary>
+    /// <summary>Read consistency of the register workload: linearizable, lease, or local (which can be stale: the suite must catch it).</summary>
     public Consistency ReadConsistency { get; init; } = Consistency.Linearizable;
 
     /// <summary>Seeds every random choice of clients and nemesis, so a schedule can be replayed.</summary>
@@ -42,7 +42,7 @@ public sealed record RunOptions
     public const string Usage = """
         usage: jepsen.sh [--workload register|set] [--nemesis partition,kill,pause] [--time-limit S]
                          [--rate OPS] [--concurrency N] [--nodes N] [--out DIR] [--nemesis-interval S]
-                         [--read-consistency linearizable|local] [--seed N] [--check-time-limit S]
+                         [--read-consistency linearizable|lease|local] [--seed N] [--check-time-limit S]
         """;
 
     /// <exception cref="ArgumentException">An unknown option or a bad value, with a message saying which.</exception>
@@ -63,7 +63,7 @@ public sealed record RunOptions
                 "--nodes" => options with { Nodes = (int)Number(name, Value(), 3, 9) },
                 "--out" => options with { Out = Value() },
                 "--nemesis-interval" => options with { NemesisInterval = TimeSpan.FromSeconds(Number(name, Value(), 1, 3_600)) },
-                "--read-consistency" => options with { ReadConsistency = OneOf(name, Value(), "linearizable", "local") == "local" ? Consistency.Local : Consistency.Linearizable },
+                "--read-consistency" => options with { ReadConsistency = Enum.Parse<Consistency>(OneOf(name, Value(), "linearizable", "lease", "local"), ignoreCase: true) },
                 "--seed" => options with { Seed = (int)Number(name, Value(), int.MinValue, int.MaxValue) },
                 "--check-time-limit" => options with { CheckTimeLimit = TimeSpan.FromSeconds(Number(name, Value(), 1, 86_400)) },
                 _ => throw new ArgumentException($"Unknown option {name}."),
