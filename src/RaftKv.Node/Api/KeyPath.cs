@@ -31,7 +31,8 @@ public static class KeyPath
         }
 
         var encoded = path.AsSpan(Prefix.Length);
-        var bytes = new List<byte>(encoded.Length);
+        var bytes = new byte[encoded.Length];
+        var count = 0;
         for (var i = 0; i < encoded.Length; i++)
         {
             var c = encoded[i];
@@ -43,7 +44,7 @@ public static class KeyPath
                     return null;
                 }
 
-                bytes.Add(Convert.ToByte(encoded.Slice(i + 1, 2).ToString(), 16));
+                bytes[count++] = (byte)((HexValue(encoded[i + 1]) << 4) | HexValue(encoded[i + 2]));
                 i += 2;
             }
             else if (c > 0x7F)
@@ -53,15 +54,15 @@ public static class KeyPath
             }
             else
             {
-                bytes.Add((byte)c);
+                bytes[count++] = (byte)c;
             }
         }
 
-        return Validate(bytes.ToArray(), out error);
+        return Validate(bytes.AsSpan(0, count), out error);
     }
 
     /// <summary>Checks the rules every key follows: non-empty UTF-8 of at most <see cref="MaxKeyBytes"/> bytes.</summary>
-    public static string? Validate(byte[] utf8, out string? error)
+    public static string? Validate(ReadOnlySpan<byte> utf8, out string? error)
     {
         if (utf8.Length == 0)
         {
@@ -88,4 +89,6 @@ public static class KeyPath
     }
 
     private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }

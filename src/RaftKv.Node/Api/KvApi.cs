@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Cluster;
@@ -124,22 +125,38 @@ public static class KvApi
     /// <remarks>Kestrel's own body limit is off (see NodeSetup): this check answers with a problem response instead.</remarks>
     private static async Task<byte[]?> ReadValueAsync(HttpContext context, int limit)
     {
-        if (context.Request.ContentLength > limit)
+        var declared = context.Request.ContentLength;
+        if (declared > limit)
         {
             return null;
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[Math.Min(limit + 1, 81920)];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        // Usually the length is declared: read into an array of exactly that size.
+        if (declared is { } length)
         {
-            if (buffer.Length + read > limit)
-            {
-                return null;
-            }
+            var value = new byte[length];
+            await context.Request.Body.ReadExactlyAsync(value, context.RequestAborted);
+            return value;
+        }
 
-            buffer.Write(chunk, 0, read);
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();
