@@ -69,6 +69,10 @@ public static class NodeSetup
             ["upperElectionTimeout"] = (2 * options.ElectionTimeoutMs).ToString(CultureInfo.InvariantCulture),
             // Heartbeats every tenth of the election timeout, as etcd does (100 ms of 1 s).
             ["heartbeatThreshold"] = "0.1",
+            // Under load the leader starts a round as soon as the last one reached a majority, so a
+            // follower slower than the majority (two cores shared by five nodes) queues one request per
+            // round. Past this many, DotNext counts it unavailable; 16 was too few here.
+            ["maxReplicationLag"] = "256",
         };
         var raftConfiguration = new ConfigurationBuilder().AddInMemoryCollection(raftSettings).Build();
         builder.Services.AddHostedService<JoinDelay>();
