@@ -85,6 +85,7 @@ public static class NodeSetup
                 members.Add(new UriEndPoint(member.PeerUrl));
             }
         });
+        builder.Services.AddSingleton<LeaderTerm>();
         builder.Services.ConfigureCluster<ClusterLifetime>();
 
         // In place of UseStateMachine<T>: the same registrations, with the log that flushes follower appends.

@@ -26,7 +26,9 @@ public sealed class KvStateMachine(DirectoryInfo location, SnapshotPolicy snapsh
         if (!entry.IsConfiguration && entry.TryGetPayload(out var payload) && !payload.IsEmpty)
         {
             var commands = Decode(payload);
-            var results = entry.Context as AppliedOutcomes;
+
+            // Only this node's own proposals carry a context, and only if it is for this very entry.
+            var results = entry.Context is AppliedOutcomes proposed && proposed.IsFor(payload) ? proposed : null;
             for (var i = 0; i < commands.Count; i++)
             {
                 var outcome = Store.Apply(commands[i]);

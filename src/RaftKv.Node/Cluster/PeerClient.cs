@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -43,7 +44,7 @@ public sealed class PeerClient(HttpClient http)
         {
             shared = ProposalResult.NotLeader();
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException)
         {
             shared = ProposalResult.Unknown($"The writes were forwarded to the leader {leader.Id}, whose answer was lost: {e.Message}");
         }
@@ -60,7 +61,7 @@ public sealed class PeerClient(HttpClient http)
             var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, path), null, PeerJsonContext.Default.ReadIndexResponse, deadline, token);
             return status == HttpStatusCode.OK ? answer?.Index : null;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException)
         {
             token.ThrowIfCancellationRequested();
             return null;

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Raft;
 using RaftKv.Store;
 using RaftKv.Store.Commands;
 
@@ -37,6 +38,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     private const int MaxBatchesInFlight = 4;
 
     private readonly ClusterView view;
+    private readonly LeaderTerm leaderTerm;
     private readonly PeerClient peers;
     private readonly RaftKvOptions options;
     private readonly ILogger<WriteCoordinator> logger;
@@ -44,9 +46,10 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     private readonly SemaphoreSlim inFlight = new(MaxBatchesInFlight);
     private readonly Task batching;
 
-    public WriteCoordinator(ClusterView view, PeerClient peers, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
+    public WriteCoordinator(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
     {
         this.view = view;
+        this.leaderTerm = leaderTerm;
         this.peers = peers;
         this.options = options.Value;
         this.logger = logger;
@@ -142,9 +145,8 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
 
             if (leader.Id == view.Self.Id)
             {
-                if (view.IsLeaderReady)
+                if (await ProposeAsLeaderAsync(pending, deadline) is { } results)
                 {
-                    var results = await ProposeAsLeaderAsync(pending, deadline);
                     for (var i = 0; i < pending.Count; i++)
                     {
                         pending[i].Result.TrySetResult(results[i]);
@@ -196,13 +198,25 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
         }
     }
 
-    /// <summary>Appends the batch as one entry to this node's log and waits until it is applied here.</summary>
-    private async Task<ProposalResult[]> ProposeAsLeaderAsync(List<PendingWrite> batch, Deadline deadline)
+    /// <summary>
+    /// Appends the batch as one entry to this node's log and waits until it is applied here;
+    /// null if this node is not a ready leader, in which case nothing was proposed.
+    /// </summary>
+    private async Task<ProposalResult[]?> ProposeAsLeaderAsync(List<PendingWrite> batch, Deadline deadline)
     {
-        var commands = batch.Select(w => w.Command).ToList();
         var raft = view.Raft;
-        var outcomes = new AppliedOutcomes(commands.Count);
-        var entry = new BinaryLogEntry { Term = raft.AuditTrail.Term, Content = CommandCodec.Encode(commands), Context = outcomes };
+
+        // Live only once this node leads and has committed its term's first entry, and only after
+        // LeaderChanged recorded that term: so the term below is the one this leadership has.
+        if (raft.LeadershipToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        var commands = batch.Select(w => w.Command).ToList();
+        var payload = CommandCodec.Encode(commands);
+        var outcomes = new AppliedOutcomes(payload, commands.Count);
+        var entry = new BinaryLogEntry { Term = leaderTerm.Current, Content = payload, Context = outcomes };
         using var timeout = new CancellationTokenSource(deadline.Remaining);
         ProposalResult failure;
         try

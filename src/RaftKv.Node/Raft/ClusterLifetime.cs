@@ -4,10 +4,16 @@ using System.Net;
 
 namespace RaftKv.Node.Raft;
 
-/// <summary>Logs leadership changes as DotNext reports them.</summary>
-public sealed partial class ClusterLifetime(ILogger<ClusterLifetime> logger) : IClusterMemberLifetime
+/// <summary>Follows leadership changes as DotNext reports them: records this node's leader term, and logs.</summary>
+public sealed partial class ClusterLifetime(LeaderTerm leaderTerm, ILogger<ClusterLifetime> logger) : IClusterMemberLifetime
 {
-    public void OnStart(IRaftCluster cluster, IDictionary<string, string> metadata) => cluster.LeaderChanged += OnLeaderChanged;
+    private IRaftCluster? raft;
+
+    public void OnStart(IRaftCluster cluster, IDictionary<string, string> metadata)
+    {
+        raft = cluster;
+        cluster.LeaderChanged += OnLeaderChanged;
+    }
 
     public void OnStop(IRaftCluster cluster) => cluster.LeaderChanged -= OnLeaderChanged;
 
@@ -16,11 +22,16 @@ public sealed partial class ClusterLifetime(ILogger<ClusterLifetime> logger) : I
         if (leader is null)
         {
             LogNoLeader(logger);
+            return;
         }
-        else
+
+        if (!leader.IsRemote && raft is not null)
         {
-            LogLeader(logger, leader.EndPoint, !leader.IsRemote);
+            // Raised while DotNext makes this node leader, under its transition lock: the term is the new leader's.
+            leaderTerm.Record(raft.AuditTrail.Term);
         }
+
+        LogLeader(logger, leader.EndPoint, !leader.IsRemote);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Leader is {LeaderEndpoint} (this node: {IsSelf})")]
