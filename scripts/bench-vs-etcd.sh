@@ -2,16 +2,17 @@
 # Compares RaftKv with etcd 3.4 on this machine: clusters of the same size on loopback, the same
 # closed-loop HTTP load (bench/RaftKv.LoadGen), one system running at a time.
 #
-#   scripts/bench-vs-etcd.sh [--nodes "3 5"] [--duration S] [--warmup S] [--runs R] [--out DIR]
+#   scripts/bench-vs-etcd.sh [--nodes "3 5"] [--duration S] [--warmup S] [--runs R] [--out DIR] [--raftkv-ref REV]
 #
 # Prints a markdown table of medians over the runs and writes it, with the machine, to DIR/summary.md.
-# Defaults: --nodes "3 5" --duration 20 --warmup 5 --runs 3 --out .run/bench/<time>.
+# Defaults: --nodes "3 5" --duration 20 --warmup 5 --runs 3 --out .run/bench/<time>; RaftKv is built
+# from the working tree, or from commit REV (git archive) to measure an earlier version.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-nodes="3 5" duration=20 warmup=5 runs=3 out=""
+nodes="3 5" duration=20 warmup=5 runs=3 out="" ref=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
@@ -19,12 +20,12 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --raftkv-ref) ref=$2; shift 2 ;;
     *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
 bench=$root/.run/bench
-# Other work on the machine skews every figure: the summary quotes the load average before and after.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 out=$(realpath -m "${out:-$bench/$(date +%Y%m%d-%H%M%S)}")
 mkdir -p "$out"
@@ -84,10 +85,20 @@ command -v curl >/dev/null || die "curl is required"
 
 # Both are built once, here: every cluster of this comparison runs the same RaftKv build, even if
 # the sources change meanwhile (cluster.sh start would rebuild on every start).
-log "building the load generator and RaftKv.Node (Release)"
+if [ -n "$ref" ]; then
+  raftkv_version=$(git rev-parse --short "$ref^{commit}") || die "unknown commit $ref"
+  raftkv_src=$bench/src-$raftkv_version
+  rm -rf "$raftkv_src"
+  mkdir -p "$raftkv_src"
+  git archive "$raftkv_version" | tar -x -C "$raftkv_src"
+else
+  raftkv_version="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' + uncommitted changes')"
+  raftkv_src=$root
+fi
+log "building the load generator and RaftKv.Node $raftkv_version (Release)"
 dotnet build bench/RaftKv.LoadGen/RaftKv.LoadGen.csproj -c Release -o "$bench/loadgen-bin" -nologo -v quiet >"$out/build.log" 2>&1 \
   || { cat "$out/build.log" >&2; die "load generator build failed"; }
-dotnet build src/RaftKv.Node/RaftKv.Node.csproj -c Release -o "$bench/raftkv-bin" -nologo -v quiet >>"$out/build.log" 2>&1 \
+dotnet build "$raftkv_src/src/RaftKv.Node/RaftKv.Node.csproj" -c Release -o "$bench/raftkv-bin" -nologo -v quiet >>"$out/build.log" 2>&1 \
   || { cat "$out/build.log" >&2; die "RaftKv.Node build failed"; }
 loadgen=$bench/loadgen-bin/RaftKv.LoadGen.dll
 
@@ -163,23 +174,37 @@ start_raftkv() { # size; 'restart' (not 'start', which rebuilds) starts each nod
 }
 
 # --- one measurement ---------------------------------------------------------------------------
-run_load() { # system size scenario-name run extra-args...
-  local system=$1 n=$2 name=$3 run=$4 file urls
-  shift 4
+# The share of CPU time other programs use over two seconds, measured while none of ours runs:
+# other work on the machine skews every figure, so each run records it next to its results.
+busy_percent() {
+  local before after
+  before=$(head -1 /proc/stat); sleep 2; after=$(head -1 /proc/stat)
+  # "cpu user nice system idle iowait irq softirq steal ...": idle and iowait are the idle time.
+  awk -v a="$before" -v b="$after" 'BEGIN {
+    split(a, x); split(b, y)
+    for (i = 2; i <= 9; i++) total += y[i] - x[i]
+    idle = y[5] - x[5] + y[6] - x[6]
+    printf "%.0f", (total > 0 ? 100 * (total - idle) / total : 0)
+  }'
+}
+
+run_load() { # system size scenario-name run busy% extra-args...
+  local system=$1 n=$2 name=$3 run=$4 busy=$5 file urls
+  shift 5
   file=$out/n$n/$name/$system-run$run
   mkdir -p "$(dirname "$file")"
   mapfile -t urls < <(client_urls "$system" "$n")
-  log "n=$n $name $system run $run"
+  log "n=$n $name $system run $run (other programs used $busy% of the CPU just before)"
   dotnet "$loadgen" --system "$system" --targets "$(IFS=,; echo "${urls[*]}")" "$@" \
     --keys 10000 --value-size 100 --preload --duration "$duration" --warmup "$warmup" --seed "$run" \
     --out "$file.json" >"$file.txt" 2>"$file.log" || { cat "$file.log" >&2; die "load generator failed ($file.log)"; }
   sed -n '2,$p' "$file.txt" | sed 's/^/    /' >&2
-  jq -r --arg n "$n" --arg name "$name" --arg system "$system" --arg run "$run" \
-    '[$n, $name, $system, $run, .throughput, .operations.all.latencyMs.p50, .operations.all.latencyMs.p99, .errors.total] | @tsv' \
+  jq -r --arg n "$n" --arg name "$name" --arg system "$system" --arg run "$run" --arg busy "$busy" \
+    '[$n, $name, $system, $run, .throughput, .operations.all.latencyMs.p50, .operations.all.latencyMs.p99, .errors.total, $busy] | @tsv' \
     "$file.json" >>"$results"
 }
 
-printf 'nodes\tscenario\tsystem\trun\tops_per_s\tp50_ms\tp99_ms\terrors\n' >"$results"
+printf 'nodes\tscenario\tsystem\trun\tops_per_s\tp50_ms\tp99_ms\terrors\tother_cpu_pct\n' >"$results"
 for n in $nodes; do
   etcd_dir=$bench/etcd-$n
   rm -rf "$etcd_dir"
@@ -191,9 +216,10 @@ for n in $nodes; do
     for scenario in "${scenarios[@]}"; do
       read -r name args <<<"$scenario"
       for system in $order; do
+        busy=$(busy_percent)
         if [ "$system" = etcd ]; then start_etcd "$n"; else start_raftkv "$n"; fi
         # shellcheck disable=SC2086 # args holds several options on purpose
-        run_load "$system" "$n" "$name" "$run" $args
+        run_load "$system" "$n" "$name" "$run" "$busy" $args
         if [ "$system" = etcd ]; then stop_etcd; else stop_raftkv; fi
       done
     done
@@ -216,9 +242,9 @@ total() { column_of "$@" | awk '{ t += $1 } END { print t + 0 }'; }
   echo "# RaftKv vs etcd, $(date '+%Y-%m-%d %H:%M %Z')"
   echo
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), kernel $(uname -r)"
-  echo "- etcd $(etcd --version | sed -n 's/^etcd Version: //p') (Debian package, default fsync), .NET SDK $(dotnet --version), runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), RaftKv $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' + local changes')"
+  echo "- etcd $(etcd --version | sed -n 's/^etcd Version: //p') (Debian package, default fsync), .NET SDK $(dotnet --version), runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), RaftKv $raftkv_version"
   echo "- each run: ${duration} s measured after ${warmup} s warm-up, 10,000 keys preloaded, 100-byte values, requests round-robin over all nodes (HTTP/1.1 keep-alive), one system running at a time; medians of $runs run(s) per system, alternating"
-  echo "- load average (1, 5, 15 min) before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- other programs on the machine: load average (1, 5, 15 min) $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after; CPU they used in the 2 s before each run (ours stopped): median $(awk -F'\t' 'NR > 1 { print $9 }' "$results" | median)%, max $(awk -F'\t' 'NR > 1 { print $9 }' "$results" | sort -g | tail -1)% (per run in results.tsv)"
   echo "- ops/s counts successful operations; p50/p99 in ms over all operations; errors = failed requests summed over the runs"
   echo
   echo "| scenario | nodes | RaftKv ops/s | RaftKv p50 | RaftKv p99 | etcd ops/s | etcd p50 | etcd p99 | RaftKv/etcd | errors RaftKv/etcd |"

@@ -1,0 +1,190 @@
+using System.Globalization;
+
+namespace RaftKv.LoadGen;
+
+internal enum KvSystem
+{
+    RaftKv,
+    Etcd,
+}
+
+/// <summary>The command line, parsed and checked.</summary>
+internal sealed class LoadOptions
+{
+    public const string Usage = """
+        RaftKv.LoadGen: closed-loop HTTP load against a running RaftKv or etcd (v3 JSON gateway) cluster.
+
+          --system raftkv|etcd                 API to speak (default raftkv)
+          --targets URL[,URL...]               client URLs; requests go round-robin across them (required)
+          --leader-only                        send everything to the current leader instead
+          --concurrency N                      workers, each with one request in flight (default 16)
+          --duration S                         measured seconds (default 10)
+          --warmup S                           seconds before measuring starts (default 2)
+          --keys N                             key space: bench/000000 .. (default 10000)
+          --value-size B                       bytes per value (default 100)
+          --mix read=R,write=W                 operation weights (default read=0.9,write=0.1)
+          --consistency linearizable|local     reads: linearizable (default) or local / serializable
+          --preload                            write every key once before the warm-up
+          --timeout S                          per-request timeout (default 10)
+          --out FILE.json                      also write the results as JSON
+          --seed N                             random seed (default 1)
+          --self-test                          check the histogram against exact percentiles and exit
+        """;
+
+    public KvSystem System { get; private set; } = KvSystem.RaftKv;
+
+    public IReadOnlyList<string> Targets { get; private set; } = [];
+
+    public bool LeaderOnly { get; private set; }
+
+    public int Concurrency { get; private set; } = 16;
+
+    public double DurationSeconds { get; private set; } = 10;
+
+    public double WarmupSeconds { get; private set; } = 2;
+
+    public int Keys { get; private set; } = 10_000;
+
+    public int ValueSize { get; private set; } = 100;
+
+    /// <summary>The share of operations that are reads; the rest are writes.</summary>
+    public double ReadFraction { get; private set; } = 0.9;
+
+    public bool LocalReads { get; private set; }
+
+    public bool Preload { get; private set; }
+
+    public double TimeoutSeconds { get; private set; } = 10;
+
+    public string? OutFile { get; private set; }
+
+    public int Seed { get; private set; } = 1;
+
+    public bool SelfTest { get; private set; }
+
+    public bool Help { get; private set; }
+
+    /// <exception cref="ArgumentException">The command line is malformed; the message says how.</exception>
+    public static LoadOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new LoadOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            switch (name)
+            {
+                case "--system":
+                    o.System = Value() switch
+                    {
+                        "raftkv" => KvSystem.RaftKv,
+                        "etcd" => KvSystem.Etcd,
+                        var s => throw new ArgumentException($"unknown system '{s}'"),
+                    };
+                    break;
+                case "--targets":
+                    o.Targets = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseUrl)];
+                    break;
+                case "--leader-only":
+                    o.LeaderOnly = true;
+                    break;
+                case "--concurrency":
+                    o.Concurrency = ParseInt(name, Value(), 1);
+                    break;
+                case "--duration":
+                    o.DurationSeconds = ParseSeconds(name, Value(), 0.1);
+                    break;
+                case "--warmup":
+                    o.WarmupSeconds = ParseSeconds(name, Value(), 0);
+                    break;
+                case "--keys":
+                    o.Keys = ParseInt(name, Value(), 1);
+                    break;
+                case "--value-size":
+                    o.ValueSize = ParseInt(name, Value(), 0);
+                    break;
+                case "--mix":
+                    o.ReadFraction = ParseMix(Value());
+                    break;
+                case "--consistency":
+                    o.LocalReads = Value() switch
+                    {
+                        "linearizable" => false,
+                        "local" => true,
+                        var s => throw new ArgumentException($"unknown consistency '{s}'"),
+                    };
+                    break;
+                case "--preload":
+                    o.Preload = true;
+                    break;
+                case "--timeout":
+                    o.TimeoutSeconds = ParseSeconds(name, Value(), 0.1);
+                    break;
+                case "--out":
+                    o.OutFile = Value();
+                    break;
+                case "--seed":
+                    o.Seed = ParseInt(name, Value(), int.MinValue);
+                    break;
+                case "--self-test":
+                    o.SelfTest = true;
+                    break;
+                case "--help" or "-h":
+                    o.Help = true;
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option '{name}'");
+            }
+        }
+
+        if (o.Targets.Count == 0 && !o.SelfTest && !o.Help)
+        {
+            throw new ArgumentException("--targets is required");
+        }
+
+        return o;
+    }
+
+    private static string ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri.GetLeftPart(UriPartial.Authority)
+            : throw new ArgumentException($"'{text}' is not an http URL");
+
+    private static int ParseInt(string name, string text, int min) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min
+            ? n
+            : throw new ArgumentException($"{name} must be an integer >= {min}");
+
+    private static double ParseSeconds(string name, string text, double min) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= min
+            ? s
+            : throw new ArgumentException($"{name} must be a number of seconds >= {min}");
+
+    // "read=0.9,write=0.1", "write=1", "read=9,write=1": weights, normalised to a read share.
+    private static double ParseMix(string text)
+    {
+        double read = 0, write = 0;
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var pair = part.Split('=', 2);
+            if (pair.Length != 2 || !double.TryParse(pair[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) || weight < 0)
+            {
+                throw new ArgumentException($"bad --mix part '{part}'");
+            }
+
+            switch (pair[0])
+            {
+                case "read":
+                    read = weight;
+                    break;
+                case "write":
+                    write = weight;
+                    break;
+                default:
+                    throw new ArgumentException($"unknown operation '{pair[0]}' in --mix");
+            }
+        }
+
+        return read + write > 0 ? read / (read + write) : throw new ArgumentException("--mix needs a positive weight");
+    }
+}
