@@ -18,9 +18,6 @@ public sealed class AppliedOutcomes(byte[] payload, int commandCount)
     private readonly WriteOutcome[] outcomes = new WriteOutcome[commandCount];
     private volatile bool applied;
 
-    /// <summary>The encoded commands this context was proposed with.</summary>
-    public byte[] Payload => payload;
-
     /// <summary>Whether the entry has been applied on this node.</summary>
     public bool IsApplied => applied;
 
