@@ -5,14 +5,16 @@
 #   scripts/bench-vs-etcd.sh [--nodes "3 5"] [--duration S] [--warmup S] [--runs R] [--out DIR] [--raftkv-ref REV]
 #
 # Prints a markdown table of medians over the runs and writes it, with the machine, to DIR/summary.md.
-# Defaults: --nodes "3 5" --duration 20 --warmup 5 --runs 3 --out .run/bench/<time>; RaftKv is built
-# from the working tree, or from commit REV (git archive) to measure an earlier version.
+# Defaults: --nodes "3 5" --duration 20 --warmup 20 --runs 3 --out .run/bench/<time>; RaftKv is built
+# from the working tree, or from commit REV (git archive) to measure an earlier version. The warm-up
+# is long because a freshly started node spends its first 15 s or so under load JIT-compiling its hot
+# paths (about 0.3 cores per node): shorter, and the runs measure the JIT rather than the node.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-nodes="3 5" duration=20 warmup=5 runs=3 out="" ref=""
+nodes="3 5" duration=20 warmup=20 runs=3 out="" ref=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
