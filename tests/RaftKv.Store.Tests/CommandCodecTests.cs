@@ -79,6 +79,28 @@ public sealed class CommandCodecTests
         Assert.NotEqual(CommandFingerprint.Of(a), CommandFingerprint.Of(b));
     }
 
+    [Theory]
+    [InlineData("k")]
+    [InlineData("a/b/ключ/🔑")]
+    [InlineData(null)] // a key longer than the stack buffer
+    public void A_fingerprint_hashes_exactly_the_bytes_kept_in_snapshots(string? key)
+    {
+        // Snapshots keep fingerprints: the hashed layout may never change, whatever the implementation.
+        key ??= new string('k', 1000);
+        var command = WriteCommand.Put("id", key, new byte[] { 1, 2, 3 }, Precondition.ValueIs(new byte[] { 9, 8 }));
+        var keyBytes = Encoding.UTF8.GetBytes(key);
+        var layout = new List<byte> { (byte)command.Kind, (byte)command.Condition.Kind };
+        layout.AddRange(BitConverter.GetBytes(0L));
+        layout.AddRange(BitConverter.GetBytes(2));
+        layout.AddRange(BitConverter.GetBytes(keyBytes.Length));
+        layout.AddRange([9, 8]);
+        layout.AddRange(keyBytes);
+        layout.AddRange([1, 2, 3]);
+
+        Assert.Equal(System.IO.Hashing.XxHash64.HashToUInt64([.. layout]), CommandFingerprint.Of(command));
+        Assert.Equal(CommandFingerprint.Of(command), CommandFingerprint.Of(command));
+    }
+
     private static void AssertSame(WriteCommand expected, WriteCommand actual)
     {
         Assert.Equal(expected.RequestId, actual.RequestId);
