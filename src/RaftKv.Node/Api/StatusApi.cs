@@ -1,3 +1,4 @@
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.AspNetCore.Connections;
 using RaftKv.Node.Cluster;
 using RaftKv.Store;
@@ -32,6 +33,7 @@ public static class StatusApi
             log.LastCommittedEntryIndex,
             log.LastAppliedIndex,
             log.LastEntryIndex,
+            ((ISnapshotManager)stateMachine).Snapshot?.Index ?? 0,
             stateMachine.Store.Revision,
             stateMachine.Store.Count,
             log.SyncedAppends,
@@ -43,6 +45,7 @@ public sealed record MemberRef(string Id, Uri Url);
 
 public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status);
 
+/// <param name="SnapshotIndex">The last log index the newest snapshot covers (taken here or installed from the leader); 0 if none.</param>
 /// <param name="SyncedAppends">Replicated batches this node flushed to disk before acknowledging them.</param>
 public sealed record NodeStatus(
     string Id,
@@ -54,6 +57,7 @@ public sealed record NodeStatus(
     long CommitIndex,
     long AppliedIndex,
     long LastLogIndex,
+    long SnapshotIndex,
     long Revision,
     int Keys,
     long SyncedAppends,

@@ -79,6 +79,50 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_node_that_missed_a_large_state_receives_it_whole_as_a_snapshot()
+    {
+        // About 22 MB of state: a snapshot that takes many reads and writes of the transfer stream,
+        // unlike the few kilobytes of the test above.
+        const int KeyCount = 20_000;
+        var value = new string('v', 1024);
+        await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string> { ["RaftKv:SnapshotEntryInterval"] = "100" });
+        var leader = await cluster.WaitForLeaderAsync();
+        var lagging = cluster.Ids.First(id => id != leader);
+        var laggingLastIndex = (await cluster.StatusAsync(lagging)).LastLogIndex;
+        cluster.Kill(lagging);
+
+        // Many writers, so that group commit packs several writes into each entry, as under real load.
+        await Task.WhenAll(Enumerable.Range(0, KeyCount).Chunk(KeyCount / 64).Select(async chunk =>
+        {
+            foreach (var i in chunk)
+            {
+                await cluster.Client(leader).WriteAsync($"big/{i:D5}", $"{i}:{value}");
+            }
+        }));
+
+        cluster.Start(lagging);
+        await cluster.WaitUntilReadyAsync(lagging);
+        var leaderStatus = await cluster.StatusAsync(leader);
+        await TestCluster.WaitUntilAsync("the restarted node to catch up", async () =>
+            (await cluster.TryStatusAsync(lagging))?.AppliedIndex >= leaderStatus.CommitIndex);
+
+        // The leader had compacted the entries the node lacked, so only a snapshot could bring it up to date.
+        var laggingStatus = await cluster.StatusAsync(lagging);
+        Assert.True(leaderStatus.SnapshotIndex > laggingLastIndex, $"leader snapshot {leaderStatus.SnapshotIndex}, node's last index {laggingLastIndex}");
+        Assert.True(laggingStatus.SnapshotIndex >= leaderStatus.SnapshotIndex, $"node snapshot {laggingStatus.SnapshotIndex}, leader's {leaderStatus.SnapshotIndex}");
+        Assert.Equal(leaderStatus.Keys, laggingStatus.Keys);
+        Assert.Equal(leaderStatus.Revision, laggingStatus.Revision);
+        var client = cluster.Client(lagging);
+        await Task.WhenAll(Enumerable.Range(0, KeyCount).Chunk(KeyCount / 16).Select(async chunk =>
+        {
+            foreach (var i in chunk)
+            {
+                Assert.Equal($"{i}:{value}", await client.ReadAsync($"big/{i:D5}", "local"));
+            }
+        }));
+    }
+
+    [Fact]
     public async Task Every_acknowledged_write_survives_kill_9_of_all_nodes()
     {
         await using var cluster = await TestCluster.StartAsync(3);
