@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using RaftKv.Node.Api;
 
 namespace RaftKv.Node.Tests.Cluster;
 
@@ -51,19 +52,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         await TestCluster.WaitUntilAsync("the follower to apply the early writes", async () =>
             (await cluster.StatusAsync(lagging)).Revision >= 30);
         cluster.Kill(lagging);
-        await Task.WhenAll(Enumerable.Range(0, 250).Chunk(25).Select(async chunk =>
-        {
-            foreach (var i in chunk)
-            {
-                await cluster.Client(leader).WriteAsync($"late/{i}", $"l{i}");
-            }
-        }));
-
-        cluster.Start(lagging);
-        await cluster.WaitUntilReadyAsync(lagging);
-        var leaderStatus = await cluster.StatusAsync(leader);
-        await TestCluster.WaitUntilAsync("the restarted node to catch up", async () =>
-            (await cluster.TryStatusAsync(lagging))?.AppliedIndex >= leaderStatus.CommitIndex);
+        await WriteConcurrentlyAsync(cluster.Client(leader), 250, writers: 10, i => ($"late/{i}", $"l{i}"));
+        await RestartAndCatchUpAsync(cluster, leader, lagging);
 
         // Local reads: what the node itself holds, with no barrier to fetch anything.
         var client = cluster.Client(lagging);
@@ -92,19 +82,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         cluster.Kill(lagging);
 
         // Many writers, so that group commit packs several writes into each entry, as under real load.
-        await Task.WhenAll(Enumerable.Range(0, KeyCount).Chunk(KeyCount / 64).Select(async chunk =>
-        {
-            foreach (var i in chunk)
-            {
-                await cluster.Client(leader).WriteAsync($"big/{i:D5}", $"{i}:{value}");
-            }
-        }));
-
-        cluster.Start(lagging);
-        await cluster.WaitUntilReadyAsync(lagging);
-        var leaderStatus = await cluster.StatusAsync(leader);
-        await TestCluster.WaitUntilAsync("the restarted node to catch up", async () =>
-            (await cluster.TryStatusAsync(lagging))?.AppliedIndex >= leaderStatus.CommitIndex);
+        await WriteConcurrentlyAsync(cluster.Client(leader), KeyCount, writers: 64, i => ($"big/{i:D5}", $"{i}:{value}"));
+        var leaderStatus = await RestartAndCatchUpAsync(cluster, leader, lagging);
 
         // The leader had compacted the entries the node lacked, so only a snapshot could bring it up to date.
         var laggingStatus = await cluster.StatusAsync(lagging);
@@ -272,5 +251,27 @@ public sealed class FaultTests(ITestOutputHelper output)
         using var ready = await client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         output.WriteLine(JsonSerializer.Serialize(await client.GetFromJsonAsync<JsonElement>("/v1/status")));
+    }
+
+    /// <summary>Writes keys 0 to count-1 from several concurrent writers, each taking a contiguous share.</summary>
+    private static Task WriteConcurrentlyAsync(HttpClient client, int count, int writers, Func<int, (string Key, string Value)> write)
+        => Task.WhenAll(Enumerable.Range(0, count).Chunk((count + writers - 1) / writers).Select(async chunk =>
+        {
+            foreach (var i in chunk)
+            {
+                var (key, value) = write(i);
+                await client.WriteAsync(key, value);
+            }
+        }));
+
+    /// <summary>Starts a stopped node and waits until it has applied all the leader had committed; returns the leader's status.</summary>
+    private static async Task<NodeStatus> RestartAndCatchUpAsync(TestCluster cluster, string leader, string lagging)
+    {
+        cluster.Start(lagging);
+        await cluster.WaitUntilReadyAsync(lagging);
+        var leaderStatus = await cluster.StatusAsync(leader);
+        await TestCluster.WaitUntilAsync("the restarted node to catch up", async () =>
+            (await cluster.TryStatusAsync(lagging))?.AppliedIndex >= leaderStatus.CommitIndex);
+        return leaderStatus;
     }
 }
