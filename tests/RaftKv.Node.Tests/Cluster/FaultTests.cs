@@ -52,7 +52,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         await TestCluster.WaitUntilAsync("the follower to apply the early writes", async () =>
             (await cluster.StatusAsync(lagging)).Revision >= 30);
         cluster.Kill(lagging);
-        await WriteConcurrentlyAsync(cluster.Client(leader), 250, writers: 10, i => ($"late/{i}", $"l{i}"));
+        await Parallel.ForEachAsync(Enumerable.Range(0, 250), InFlight(10), async (i, _) =>
+            await cluster.Client(leader).WriteAsync($"late/{i}", $"l{i}"));
         await RestartAndCatchUpAsync(cluster, leader, lagging);
 
         // Local reads: what the node itself holds, with no barrier to fetch anything.
@@ -82,7 +83,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         cluster.Kill(lagging);
 
         // Many writers, so that group commit packs several writes into each entry, as under real load.
-        await WriteConcurrentlyAsync(cluster.Client(leader), KeyCount, writers: 64, i => ($"big/{i:D5}", $"{i}:{value}"));
+        await Parallel.ForEachAsync(Enumerable.Range(0, KeyCount), InFlight(64), async (i, _) =>
+            await cluster.Client(leader).WriteAsync($"big/{i:D5}", $"{i}:{value}"));
         var leaderStatus = await RestartAndCatchUpAsync(cluster, leader, lagging);
 
         // The leader had compacted the entries the node lacked, so only a snapshot could bring it up to date.
@@ -92,13 +94,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         Assert.Equal(leaderStatus.Keys, laggingStatus.Keys);
         Assert.Equal(leaderStatus.Revision, laggingStatus.Revision);
         var client = cluster.Client(lagging);
-        await Task.WhenAll(Enumerable.Range(0, KeyCount).Chunk(KeyCount / 16).Select(async chunk =>
-        {
-            foreach (var i in chunk)
-            {
-                Assert.Equal($"{i}:{value}", await client.ReadAsync($"big/{i:D5}", "local"));
-            }
-        }));
+        await Parallel.ForEachAsync(Enumerable.Range(0, KeyCount), InFlight(16), async (i, _) =>
+            Assert.Equal($"{i}:{value}", await client.ReadAsync($"big/{i:D5}", "local")));
     }
 
     [Fact]
@@ -253,16 +250,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         output.WriteLine(JsonSerializer.Serialize(await client.GetFromJsonAsync<JsonElement>("/v1/status")));
     }
 
-    /// <summary>Writes keys 0 to count-1 from several concurrent writers, each taking a contiguous share.</summary>
-    private static Task WriteConcurrentlyAsync(HttpClient client, int count, int writers, Func<int, (string Key, string Value)> write)
-        => Task.WhenAll(Enumerable.Range(0, count).Chunk((count + writers - 1) / writers).Select(async chunk =>
-        {
-            foreach (var i in chunk)
-            {
-                var (key, value) = write(i);
-                await client.WriteAsync(key, value);
-            }
-        }));
+    /// <summary>How many requests a test keeps in flight at once.</summary>
+    private static ParallelOptions InFlight(int count) => new() { MaxDegreeOfParallelism = count };
 
     /// <summary>Starts a stopped node and waits until it has applied all the leader had committed; returns the leader's status.</summary>
     private static async Task<NodeStatus> RestartAndCatchUpAsync(TestCluster cluster, string leader, string lagging)
