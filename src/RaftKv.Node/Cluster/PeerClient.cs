@@ -44,7 +44,7 @@ public sealed class PeerClient(HttpClient http)
         {
             shared = ProposalResult.NotLeader();
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException)
+        catch (Exception e) when (IsLostExchange(e))
         {
             shared = ProposalResult.Unknown($"The writes were forwarded to the leader {leader.Id}, whose answer was lost: {e.Message}");
         }
@@ -61,12 +61,16 @@ public sealed class PeerClient(HttpClient http)
             var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, path), null, PeerJsonContext.Default.ReadIndexResponse, deadline, token);
             return status == HttpStatusCode.OK ? answer?.Index : null;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException)
+        catch (Exception e) when (IsLostExchange(e))
         {
             token.ThrowIfCancellationRequested();
             return null;
         }
     }
+
+    /// <summary>The request or its answer was lost on the way: a timeout, a broken connection, a truncated body.</summary>
+    private static bool IsLostExchange(Exception e)
+        => e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException;
 
     private async Task<(HttpStatusCode Status, T? Answer)> PostAsync<T>(Uri url, HttpContent? content, JsonTypeInfo<T> answerType, Deadline deadline, CancellationToken token)
     {
