@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using RaftKv.Store;
 using RaftKv.Store.Commands;
+using RaftKv.Store.Keyspace;
+using RaftKv.Store.Results;
 
 namespace RaftKv.Benchmarks;
 
@@ -10,8 +12,8 @@ namespace RaftKv.Benchmarks;
 /// <see cref="WriteCommand"/>, as decoding a log entry does, so Allocated includes that object.
 /// </summary>
 /// <remarks>
-/// A delete removes a key only once, so the delete and create-only benchmarks delete a key and write it back in
-/// the same invocation, keeping the store at 10,000 keys: subtract <see cref="Put"/> for the cost of the delete.
+/// A delete removes a key only once, so the delete benchmark deletes a key and writes it back in the same
+/// invocation, keeping the store at 10,000 keys: subtract <see cref="Put"/> for the cost of the delete.
 /// </remarks>
 [MemoryDiagnoser]
 public class ApplyBenchmarks
@@ -24,6 +26,7 @@ public class ApplyBenchmarks
     private readonly KeyValueStore store = new();
     private readonly long[] modRevisions = new long[KeyCount];
     private string[] keys = null!;
+    private byte[][] keyBytes = null!;
     private string[] requestIds = null!;
     private byte[] value = null!;
     private int nextKey;
@@ -33,6 +36,7 @@ public class ApplyBenchmarks
     public void Setup()
     {
         keys = [.. Enumerable.Range(0, KeyCount).Select(TestData.Key)];
+        keyBytes = [.. keys.Select(System.Text.Encoding.UTF8.GetBytes)];
         requestIds = [.. Enumerable.Range(0, RequestIdPoolSize).Select(i => TestData.RequestId(i))];
         value = TestData.Value(seed: 2);
         for (var i = 0; i < KeyValueStore.RequestIdCapacity; i++)
@@ -42,56 +46,45 @@ public class ApplyBenchmarks
     }
 
     [Benchmark]
-    public WriteOutcome Put()
+    public CommandResult Put()
     {
         var key = NextKey();
         return Apply(key, WriteCommand.Put(NextRequestId(), keys[key], value));
     }
 
+    /// <summary>A compare-and-put: a transaction whose compare on the key's modRevision holds.</summary>
     [Benchmark]
-    public WriteOutcome PutIfMatch()
+    public CommandResult TxnPutIfModRevision()
     {
         var key = NextKey();
-        return Apply(key, WriteCommand.Put(NextRequestId(), keys[key], value, Precondition.ModRevisionIs(modRevisions[key])));
+        var range = KeyRange.ForKey(keyBytes[key]);
+        var txn = new TxnRequest([new Compare(range, CompareTarget.ModRevision, CompareResult.Equal, modRevisions[key])], [new PutRequest(keyBytes[key], value)], [new RangeRequest(range)]);
+        return Apply(key, new WriteCommand(NextRequestId(), txn));
     }
 
-    /// <summary>Every key holds <see cref="value"/>, so the condition holds after comparing all 100 bytes.</summary>
+    /// <summary>The losing side of a create-only race: the key exists, the failure branch reads it.</summary>
     [Benchmark]
-    public WriteOutcome PutIfValue()
+    public CommandResult TxnCreateOnlyExisting()
     {
         var key = NextKey();
-        return Apply(key, WriteCommand.Put(NextRequestId(), keys[key], value, Precondition.ValueIs(value)));
-    }
-
-    /// <summary>The losing side of a create-only race: the key exists, the write answers 412.</summary>
-    [Benchmark]
-    public WriteOutcome CreateOnlyExisting()
-    {
-        var key = NextKey();
-        return Apply(key, WriteCommand.Put(NextRequestId(), keys[key], value, Precondition.Absent));
+        var range = KeyRange.ForKey(keyBytes[key]);
+        var txn = new TxnRequest([new Compare(range, CompareTarget.CreateRevision, CompareResult.Equal, 0)], [new PutRequest(keyBytes[key], value)], [new RangeRequest(range)]);
+        return Apply(key, new WriteCommand(NextRequestId(), txn));
     }
 
     [Benchmark]
-    public WriteOutcome DeleteThenPut()
+    public CommandResult DeleteThenPut()
     {
         var key = NextKey();
         Apply(key, WriteCommand.Delete(NextRequestId(), keys[key]));
         return Apply(key, WriteCommand.Put(NextRequestId(), keys[key], value));
     }
 
-    [Benchmark]
-    public WriteOutcome DeleteThenCreateOnly()
-    {
-        var key = NextKey();
-        Apply(key, WriteCommand.Delete(NextRequestId(), keys[key]));
-        return Apply(key, WriteCommand.Put(NextRequestId(), keys[key], value, Precondition.Absent));
-    }
-
-    // An outcome's ModRevision is the key's modRevision after the apply (0 if absent), whatever the status.
-    private WriteOutcome Apply(int key, WriteCommand command)
+    // The key's modRevision after the apply (0 if absent).
+    private CommandResult Apply(int key, WriteCommand command)
     {
         var outcome = store.Apply(command);
-        modRevisions[key] = outcome.ModRevision;
+        modRevisions[key] = store.View.Get(keyBytes[key])?.ModRevision ?? 0;
         return outcome;
     }
 

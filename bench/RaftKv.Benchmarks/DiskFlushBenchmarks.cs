@@ -2,9 +2,10 @@ using BenchmarkDotNet.Attributes;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 using RaftKv.Node.Raft;
-using RaftKv.Store;
 using RaftKv.Store.Commands;
 
 namespace RaftKv.Benchmarks;
@@ -37,7 +38,7 @@ public class DiskFlushBenchmarks : IAsyncDisposable
         dsyncFile = File.OpenHandle(Path.Combine(directory.FullName, "dsync"), FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.WriteThrough, FileBytes);
         Random.Shared.NextBytes(block);
 
-        stateMachine = new KvStateMachine(directory.CreateSubdirectory("snapshots"), new SnapshotPolicy(1_000_000, long.MaxValue));
+        stateMachine = new KvStateMachine(directory.CreateSubdirectory("snapshots"), new SnapshotPolicy(1_000_000, long.MaxValue), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance));
         log = new DurableWriteAheadLog(
             new WriteAheadLog.Options
             {
@@ -49,7 +50,7 @@ public class DiskFlushBenchmarks : IAsyncDisposable
         await log.InitializeAsync();
 
         // One put as the node encodes it: a 16-byte key, a 100-byte value and a request id.
-        payload = CommandCodec.Encode(new WriteCommand("0123456789abcdef0123456789abcdef00", WriteKind.Put, "bench/0000000001", new byte[100], Precondition.None));
+        payload = CommandCodec.Encode(WriteCommand.Put("0123456789abcdef0123456789abcdef00", "bench/0000000001", new byte[100]));
     }
 
     [GlobalCleanup]

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using RaftKv.Store;
 using RaftKv.Store.Commands;
+using RaftKv.Store.Results;
 
 namespace RaftKv.Benchmarks;
 
@@ -33,7 +34,7 @@ public class RequestIdBenchmarks
         }
 
         presentIds = [.. Enumerable.Range(0, Capacity).Select(i => TestData.RequestId(i))];
-        var outcome = new WriteOutcome(WriteStatus.Applied, 1, 1, false);
+        var outcome = new CommandResult(CommandStatus.Applied, 1, PutResult.Empty);
         for (var i = 0; i < Capacity; i++)
         {
             table.Add(presentIds[i], new RememberedRequest((ulong)i, outcome));
@@ -47,7 +48,7 @@ public class RequestIdBenchmarks
 
     /// <summary>A retry of an applied command: fingerprint, lookup, and the first outcome again.</summary>
     [Benchmark]
-    public WriteOutcome ApplyDuplicate() => store.Apply(remembered[Next()]);
+    public CommandResult ApplyDuplicate() => store.Apply(remembered[Next()]);
 
     [Benchmark]
     public bool TryGetHit() => table.TryGet(presentIds[Next()], out _);

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using RaftKv.Store;
+using RaftKv.Store.Snapshots;
 
 namespace RaftKv.Benchmarks;
 
@@ -46,6 +47,6 @@ public class SnapshotBenchmarks
     {
         using var stream = new MemoryStream(snapshot, writable: false);
         target.Restore(SnapshotCodec.Read(stream));
-        return target.Revision;
+        return target.View.Revision;
     }
 }

@@ -11,7 +11,6 @@ using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Health;
 using RaftKv.Node.Raft;
-using RaftKv.Store;
 
 namespace RaftKv.Node;
 
@@ -90,7 +89,8 @@ public static class NodeSetup
 
         // In place of UseStateMachine<T>: the same registrations, with the log that flushes follower appends.
         var snapshotPolicy = new SnapshotPolicy(options.SnapshotEntryInterval, options.SnapshotByteInterval);
-        builder.Services.AddSingleton(_ => new KvStateMachine(new DirectoryInfo(Path.Combine(dataDirectory, "snapshots")), snapshotPolicy));
+        builder.Services.AddSingleton<FatalStop>();
+        builder.Services.AddSingleton(sp => new KvStateMachine(new DirectoryInfo(Path.Combine(dataDirectory, "snapshots")), snapshotPolicy, sp.GetRequiredService<FatalStop>()));
         builder.Services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<KvStateMachine>());
         var logOptions = new WriteAheadLog.Options
         {
@@ -103,10 +103,20 @@ public static class NodeSetup
     }
 
     /// <summary>Restores the state, then maps the Raft endpoint on the peer URL and the API on the client URL.</summary>
+    /// <exception cref="NodeStartupException">The latest snapshot is unreadable.</exception>
     public static async Task UseRaftKvNodeAsync(this WebApplication app)
     {
         // Before anything resolves the cluster: the log must start from the restored snapshot.
-        await app.RestoreStateAsync<KvStateMachine>();
+        try
+        {
+            await app.RestoreStateAsync<KvStateMachine>();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new NodeStartupException(FatalStop.UnreadableSnapshotExitCode, $"the latest snapshot is unreadable: {e.Message}");
+        }
+
+        app.Services.GetRequiredService<KvStateMachine>().MarkStarted();
 
         var view = app.Services.GetRequiredService<ClusterView>();
         var apiPort = view.Self.Url.Port;
@@ -134,6 +144,7 @@ public static class NodeSetup
         app.UseStatusCodePages();
         app.MapInternalApi();
         app.MapKvApi();
+        app.MapTxnApi();
         app.MapStatusApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });

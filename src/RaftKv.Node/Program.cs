@@ -1,5 +1,6 @@
 using RaftKv.Node;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Raft;
 
 try
 {
@@ -11,7 +12,12 @@ try
     await using var app = builder.Build();
     await app.UseRaftKvNodeAsync();
     await app.RunAsync();
-    return 0;
+    return app.Services.GetRequiredService<FatalStop>().ExitCode;
+}
+catch (NodeStartupException e)
+{
+    await Console.Error.WriteLineAsync($"raftkv: {e.Message}");
+    return e.ExitCode;
 }
 catch (NodeConfigurationException e)
 {

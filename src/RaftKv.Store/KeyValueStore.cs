@@ -1,118 +1,118 @@
 using RaftKv.Store.Commands;
+using RaftKv.Store.Keyspace;
+using RaftKv.Store.Results;
+using RaftKv.Store.Snapshots;
 
 namespace RaftKv.Store;
 
 /// <summary>
-/// The replicated key-value state and the deterministic applier over it: the same commands in
-/// the same order give the same state on every node. No clock, no randomness.
+/// The replicated state and the deterministic applier over it: the MVCC keyspace (etcd's data
+/// model: one store revision, per-key histories, compaction) and the request-id table. The same
+/// commands in the same order give the same state on every node. No clock, no randomness.
 /// </summary>
 /// <remarks>
-/// Raft applies commands one at a time, while HTTP handlers read concurrently; a lock keeps
-/// each read consistent with a single applied prefix of the log.
+/// Raft applies commands one at a time. Each applied command publishes a new immutable
+/// <see cref="KeyspaceView"/>; readers take the current one without a lock and never wait for the
+/// applier or a snapshot.
 /// </remarks>
 public sealed class KeyValueStore
 {
     /// <summary>How many recent request ids every node remembers. Part of the replicated state, so a constant.</summary>
     public const int RequestIdCapacity = 100_000;
 
-    private readonly Lock sync = new();
-    private readonly Dictionary<string, VersionedValue> entries = new(StringComparer.Ordinal);
+    private readonly Lock applying = new();
+
+    /// <summary>Keys with history a compaction may drop, by the revision that superseded their older version (ascending).</summary>
+    private readonly Queue<(long Revision, byte[] Key)> compactable = new();
+
+    private volatile KeyspaceView view = KeyspaceView.Empty;
     private RequestIdTable requests = new(RequestIdCapacity);
-    private long revision;
 
-    /// <summary>The store revision: the number of writes that changed a key.</summary>
-    public long Revision
-    {
-        get
-        {
-            lock (sync)
-            {
-                return revision;
-            }
-        }
-    }
-
-    public int Count
-    {
-        get
-        {
-            lock (sync)
-            {
-                return entries.Count;
-            }
-        }
-    }
-
-    public bool TryGet(string key, out VersionedValue value)
-    {
-        lock (sync)
-        {
-            return entries.TryGetValue(key, out value);
-        }
-    }
+    /// <summary>The latest applied state.</summary>
+    public KeyspaceView View => view;
 
     /// <summary>Applies one command, at most once per request id.</summary>
-    public WriteOutcome Apply(WriteCommand command)
+    public CommandResult Apply(WriteCommand command)
     {
-        var fingerprint = CommandFingerprint.Of(command);
-        lock (sync)
+        var fingerprint = CommandFingerprint.Of(command.Request);
+        lock (applying)
         {
             if (requests.TryGet(command.RequestId, out var earlier))
             {
                 return earlier.Fingerprint == fingerprint
-                    ? earlier.Outcome
-                    : new WriteOutcome(WriteStatus.RequestIdReused, revision, 0, false);
+                    ? earlier.Result
+                    : new CommandResult(CommandStatus.RequestIdReused, view.Revision, null);
             }
 
-            var outcome = ApplyNew(command);
-            requests.Add(command.RequestId, new RememberedRequest(fingerprint, outcome));
-            return outcome;
+            var result = ApplyNew(command.Request);
+            requests.Add(command.RequestId, new RememberedRequest(fingerprint, result.ForReplay()));
+            return result;
         }
     }
 
-    private WriteOutcome ApplyNew(WriteCommand command)
+    private CommandResult ApplyNew(Request request)
     {
-        var exists = entries.TryGetValue(command.Key, out var current);
-        if (!Holds(command.Condition, exists, current))
+        var before = view;
+        if (RequestRules.Check(request) is not null)
         {
-            return new WriteOutcome(WriteStatus.PreconditionFailed, revision, exists ? current.ModRevision : 0, false);
+            return CommandResult.Rejected(CommandError.InvalidRequest, before.Revision, before.CompactRevision);
         }
 
-        switch (command.Kind)
+        if (request is CompactRequest compact)
         {
-            case WriteKind.Put:
-                revision++;
-                entries[command.Key] = new VersionedValue(command.Value.ToArray(), revision);
-                return new WriteOutcome(WriteStatus.Applied, revision, revision, false);
-            case WriteKind.Delete when exists:
-                revision++;
-                entries.Remove(command.Key);
-                return new WriteOutcome(WriteStatus.Applied, revision, 0, true);
-            case WriteKind.Delete:
-                return new WriteOutcome(WriteStatus.Applied, revision, 0, false);
-            default:
-                throw new InvalidDataException($"Unknown write kind {command.Kind}.");
+            return Compact(before, compact.Revision);
         }
+
+        var transaction = new WriteTransaction(before);
+        var result = transaction.Run(request, out var after);
+        if (!ReferenceEquals(after, before))
+        {
+            foreach (var key in transaction.Superseded)
+            {
+                compactable.Enqueue((after.Revision, key));
+            }
+
+            view = after;
+        }
+
+        return result;
     }
 
-    private static bool Holds(Precondition condition, bool exists, VersionedValue current) => condition.Kind switch
+    /// <summary>etcd's compaction: below <paramref name="revision"/>, only each key's newest version stays (none if it is a tombstone).</summary>
+    private CommandResult Compact(KeyspaceView before, long revision)
     {
-        PreconditionKind.None => true,
-        PreconditionKind.ModRevisionEquals => exists && current.ModRevision == condition.ModRevision,
-        PreconditionKind.MustNotExist => !exists,
-        PreconditionKind.ValueEquals => exists && current.Value.AsSpan().SequenceEqual(condition.Value.Span),
-        _ => throw new InvalidDataException($"Unknown precondition kind {condition.Kind}."),
-    };
+        if (revision <= before.CompactRevision)
+        {
+            return CommandResult.Rejected(CommandError.Compacted, before.Revision, before.CompactRevision);
+        }
 
-    /// <summary>
-    /// A consistent copy of the whole state for a snapshot. Values are shared, not copied:
-    /// they are immutable once stored.
-    /// </summary>
+        if (revision > before.Revision)
+        {
+            return CommandResult.Rejected(CommandError.FutureRevision, before.Revision, before.CompactRevision);
+        }
+
+        // Only keys whose older versions were superseded at or below the revision have anything to drop.
+        var keys = before.Keys;
+        while (compactable.TryPeek(out var next) && next.Revision <= revision)
+        {
+            compactable.Dequeue();
+            if (keys.TryGetValue(next.Key, out var history))
+            {
+                var kept = history.Compact(revision);
+                keys = kept is null ? keys.Remove(next.Key) : ReferenceEquals(kept, history) ? keys : keys.SetItem(next.Key, kept);
+            }
+        }
+
+        view = before with { CompactRevision = revision, Keys = keys };
+        return new CommandResult(CommandStatus.Applied, before.Revision, new CompactResult(revision));
+    }
+
+    /// <summary>The whole state, for a snapshot. Cheap: the keyspace is immutable and shared.</summary>
     public StoreSnapshot Capture()
     {
-        lock (sync)
+        lock (applying)
         {
-            return new StoreSnapshot(revision, [.. entries], requests.InArrivalOrder());
+            return new StoreSnapshot(view, requests.InArrivalOrder());
         }
     }
 
@@ -125,17 +125,22 @@ public sealed class KeyValueStore
             restoredRequests.Add(id, request);
         }
 
-        lock (sync)
+        // Every version with an older one behind it was superseded at its own revision.
+        var restoredCompactable = snapshot.View.Keys.Range([0], null)
+            .SelectMany(pair => pair.Value.NewestFirst().Where(v => v.Previous is not null).Select(v => (v.ModRevision, pair.Key)))
+            .OrderBy(entry => entry.ModRevision)
+            .ToList();
+
+        lock (applying)
         {
-            entries.Clear();
-            entries.EnsureCapacity(snapshot.Entries.Count);
-            foreach (var (key, value) in snapshot.Entries)
+            requests = restoredRequests;
+            compactable.Clear();
+            foreach (var entry in restoredCompactable)
             {
-                entries.Add(key, value);
+                compactable.Enqueue(entry);
             }
 
-            requests = restoredRequests;
-            revision = snapshot.Revision;
+            view = snapshot.View;
         }
     }
 }

@@ -1,3 +1,5 @@
+using RaftKv.Store.Results;
+
 namespace RaftKv.Store;
 
 /// <summary>
@@ -61,4 +63,4 @@ public sealed class RequestIdTable
 }
 
 /// <summary>What is remembered of one request: a fingerprint of its command and its outcome.</summary>
-public readonly record struct RememberedRequest(ulong Fingerprint, WriteOutcome Outcome);
+public readonly record struct RememberedRequest(ulong Fingerprint, CommandResult Result);

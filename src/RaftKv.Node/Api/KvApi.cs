@@ -1,19 +1,31 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
-using RaftKv.Store;
+using RaftKv.Node.Raft;
 using RaftKv.Store.Commands;
+using RaftKv.Store.Keyspace;
+using RaftKv.Store.Results;
 
 namespace RaftKv.Node.Api;
 
-/// <summary>The key-value API: <c>GET</c>, <c>PUT</c> and <c>DELETE /v1/kv/{key}</c>, served by every node.</summary>
+/// <summary>
+/// The key-value API, served by every node: one key at <c>/v1/kv/{key}</c> (GET, PUT, DELETE), and
+/// ranges at <c>/v1/kv?prefix=</c> or <c>?from=&amp;to=</c> (GET, DELETE).
+/// </summary>
 public static class KvApi
 {
+    public const int DefaultLimit = 1000;
+    public const int MaxLimit = 10_000;
+
     public static IEndpointRouteBuilder MapKvApi(this IEndpointRouteBuilder routes)
     {
         var kv = routes.MapGroup("/v1/kv");
+        kv.MapGet("", RangeAsync);
+        kv.MapDelete("", DeleteRangeAsync);
         kv.MapGet("/{**key}", GetAsync);
         kv.MapPut("/{**key}", PutAsync);
         kv.MapDelete("/{**key}", DeleteAsync);
@@ -27,31 +39,68 @@ public static class KvApi
             return Problems.BadRequest(keyError!);
         }
 
-        var consistency = context.Request.Query["consistency"].ToString();
-        if (consistency is not ("" or "linearizable" or "lease" or "local"))
+        if (!TryParseRevision(context, out var revision, out var error))
         {
-            return Problems.BadRequest("consistency must be 'linearizable' (the default), 'lease' or 'local'.");
+            return Problems.BadRequest(error!);
         }
 
-        if (consistency != "local")
+        if (await Reads.WaitAsync(context, reads) is { } unavailable)
         {
-            try
-            {
-                await reads.WaitUntilCurrentAsync(allowLease: consistency == "lease", context.RequestAborted);
-            }
-            catch (ReadUnavailableException e)
-            {
-                return Problems.Unavailable(context, e.Message);
-            }
+            return unavailable;
         }
 
-        if (!stateMachine.Store.TryGet(key, out var value))
+        var view = stateMachine.Store.View;
+        if (Problems.ForRevision(view, revision) is { } badRevision)
+        {
+            return badRevision;
+        }
+
+        if (view.Get(Encoding.UTF8.GetBytes(key), revision) is not { } kv)
         {
             return Problems.KeyNotFound(key);
         }
 
-        context.Response.Headers.ETag = $"\"{value.ModRevision}\"";
-        return TypedResults.Bytes(value.Value, "application/octet-stream");
+        var headers = context.Response.Headers;
+        headers.ETag = $"\"{kv.ModRevision}\"";
+        headers["X-RaftKv-Create-Revision"] = kv.CreateRevision.ToString(CultureInfo.InvariantCulture);
+        headers["X-RaftKv-Version"] = kv.Version.ToString(CultureInfo.InvariantCulture);
+        headers["X-RaftKv-Lease"] = kv.Lease.ToString(CultureInfo.InvariantCulture);
+        headers["X-RaftKv-Revision"] = view.Revision.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Bytes(kv.Value, "application/octet-stream");
+    }
+
+    private static async Task<IResult> RangeAsync(HttpContext context, LinearizableReads reads, KvStateMachine stateMachine)
+    {
+        var query = context.Request.Query;
+        var base64 = query["encoding"].ToString() switch
+        {
+            "" => false,
+            "base64" => true,
+            _ => (bool?)null,
+        };
+        if (base64 is null)
+        {
+            return Problems.BadRequest("encoding must be 'base64' when given.");
+        }
+
+        if (!RangeQuery.TryParse(query, base64.Value, out var request, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        if (await Reads.WaitAsync(context, reads) is { } unavailable)
+        {
+            return unavailable;
+        }
+
+        var view = stateMachine.Store.View;
+        if (Problems.ForRevision(view, request.Revision) is { } badRevision)
+        {
+            return badRevision;
+        }
+
+        var result = view.Range(request);
+        return KvJson.Ok(json => KvJson.WriteRange(json, view.Revision, result, base64.Value));
     }
 
     private static async Task<IResult> PutAsync(HttpContext context, WriteCoordinator writes, IOptions<RaftKvOptions> options)
@@ -61,7 +110,8 @@ public static class KvApi
             return Problems.BadRequest(keyError!);
         }
 
-        if (!TryParseWrite(context, out var precondition, out var requestId, out var error))
+        var keyBytes = Encoding.UTF8.GetBytes(key);
+        if (!TryParseWrite(context, keyBytes, out var condition, out var requestId, out var error))
         {
             return Problems.BadRequest(error!);
         }
@@ -73,12 +123,13 @@ public static class KvApi
             return Problems.ValueTooLarge(context.Request.ContentLength ?? limit + 1L, limit);
         }
 
-        var result = await writes.WriteAsync(WriteCommand.Put(requestId, key, value, precondition));
-        return ToResult(context, key, result, outcome =>
+        var put = new PutRequest(keyBytes, value);
+        var result = await writes.WriteAsync(new WriteCommand(requestId, Guarded(put, condition)));
+        return WriteResults.ToHttp(context, result, outcome => Conditional(key, outcome, condition, () =>
         {
             context.Response.Headers.ETag = $"\"{outcome.Revision}\"";
             return TypedResults.Ok(new PutResponse(outcome.Revision));
-        });
+        }));
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext context, WriteCoordinator writes)
@@ -88,36 +139,89 @@ public static class KvApi
             return Problems.BadRequest(keyError!);
         }
 
-        if (!TryParseWrite(context, out var precondition, out var requestId, out var error))
+        var keyBytes = Encoding.UTF8.GetBytes(key);
+        if (!TryParseWrite(context, keyBytes, out var condition, out var requestId, out var error))
         {
             return Problems.BadRequest(error!);
         }
 
-        var result = await writes.WriteAsync(WriteCommand.Delete(requestId, key, precondition));
-        return ToResult(context, key, result, outcome => TypedResults.Ok(new DeleteResponse(outcome.Revision, outcome.Deleted)));
+        var delete = new DeleteRangeRequest(KeyRange.ForKey(keyBytes));
+        var result = await writes.WriteAsync(new WriteCommand(requestId, Guarded(delete, condition)));
+        return WriteResults.ToHttp(context, result, outcome => Conditional(key, outcome, condition, () =>
+        {
+            var deleted = (DeleteRangeResult)(condition is null ? outcome.Result! : ((TxnResult)outcome.Result!).Results[0]!);
+            return TypedResults.Ok(new DeleteResponse(outcome.Revision, deleted.Deleted > 0));
+        }));
     }
 
-    private static IResult ToResult(HttpContext context, string key, ProposalResult result, Func<WriteOutcome, IResult> applied)
-        => result.Status switch
+    private static async Task<IResult> DeleteRangeAsync(HttpContext context, WriteCoordinator writes)
+    {
+        var query = context.Request.Query;
+        var base64 = query["encoding"].ToString() == "base64";
+        if (!RangeQuery.TryParseKeys(query, base64, out var range, out var error))
         {
-            ProposalStatus.Completed => result.Outcome.Status switch
-            {
-                WriteStatus.Applied => applied(result.Outcome),
-                WriteStatus.PreconditionFailed => Problems.PreconditionFailed(key, result.Outcome.ModRevision, result.Outcome.Revision),
-                _ => Problems.IdempotencyKeyReused(),
-            },
-            ProposalStatus.NotApplied or ProposalStatus.NotLeader => Problems.Unavailable(context, result.Detail ?? "The write was not applied."),
-            _ => Problems.OutcomeUnknown(result.Detail ?? "The outcome of the write is unknown."),
-        };
+            return Problems.BadRequest(error!);
+        }
+
+        if (range.Key is [0] && range.RangeEnd is [0] && query["all"].ToString() != "true")
+        {
+            return Problems.BadRequest("This would delete every key: pass all=true to mean it.");
+        }
+
+        if (!WriteRequest.TryGetRequestId(context.Request.Headers["Idempotency-Key"], out var requestId, out error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        var result = await writes.WriteAsync(new WriteCommand(requestId, new DeleteRangeRequest(range)));
+        return WriteResults.ToHttp(context, result, outcome => TypedResults.Ok(new DeleteRangeResponse(outcome.Revision, ((DeleteRangeResult)outcome.Result!).Deleted)));
+    }
+
+    /// <summary>A write guarded by a condition is a transaction that, when the condition fails, reads the key's current modRevision.</summary>
+    private static Request Guarded(Request write, Compare? condition)
+        => condition is null
+            ? write
+            : new TxnRequest([condition], [write], [new RangeRequest(condition.Range, KeysOnly: true)]);
+
+    private static IResult Conditional(string key, CommandResult outcome, Compare? condition, Func<IResult> applied)
+    {
+        if (condition is not null && outcome.Result is TxnResult { Succeeded: false } failed)
+        {
+            // A replayed answer does not remember the read: the modRevision then is unknown (0).
+            var current = failed.Results[0] is RangeResult { Kvs: [var kv, ..] } ? kv.ModRevision : 0;
+            return Problems.PreconditionFailed(key, current, outcome.Revision);
+        }
+
+        return applied();
+    }
 
     private static string? ParseKey(HttpContext context, out string? error)
         => KeyPath.TryParse(context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, out error);
 
-    private static bool TryParseWrite(HttpContext context, out Precondition precondition, out string requestId, out string? error)
+    private static bool TryParseRevision(HttpContext context, out long revision, out string? error)
+    {
+        error = null;
+        revision = 0;
+        var given = context.Request.Query["revision"];
+        if (given.Count == 0)
+        {
+            return true;
+        }
+
+        if (given.Count == 1 && long.TryParse(given[0], NumberStyles.None, CultureInfo.InvariantCulture, out revision) && revision > 0)
+        {
+            return true;
+        }
+
+        error = "revision must be one positive integer.";
+        return false;
+    }
+
+    private static bool TryParseWrite(HttpContext context, byte[] key, out Compare? condition, out string requestId, out string? error)
     {
         requestId = "";
         var headers = context.Request.Headers;
-        return WriteRequest.TryParsePrecondition(headers.IfMatch, headers.IfNoneMatch, context.Request.Query["prevValue"], out precondition, out error)
+        return WriteRequest.TryParseCondition(key, headers.IfMatch, headers.IfNoneMatch, context.Request.Query["prevValue"], out condition, out error)
             && WriteRequest.TryGetRequestId(headers["Idempotency-Key"], out requestId, out error);
     }
 
@@ -166,3 +270,5 @@ public static class KvApi
 public sealed record PutResponse(long Revision);
 
 public sealed record DeleteResponse(long Revision, bool Deleted);
+
+public sealed record DeleteRangeResponse(long Revision, long Deleted);

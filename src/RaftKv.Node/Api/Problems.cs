@@ -1,3 +1,6 @@
+using RaftKv.Store.Keyspace;
+using RaftKv.Store.Results;
+
 namespace RaftKv.Node.Api;
 
 /// <summary>The RFC 9457 problem responses of the API, each naming what was wrong.</summary>
@@ -28,6 +31,39 @@ public static class Problems
             $"The value is {size} bytes; at most {limit} bytes are allowed (RaftKv:MaxValueBytes).",
             statusCode: StatusCodes.Status413PayloadTooLarge,
             title: "Value too large");
+
+    /// <summary>Null if a read may be served at <paramref name="revision"/> (0: the current one); otherwise 410 or 400.</summary>
+    public static IResult? ForRevision(KeyspaceView view, long revision) => view.CheckRevision(revision) switch
+    {
+        CommandError.Compacted => Compacted(revision, view.CompactRevision),
+        CommandError.FutureRevision => FutureRevision(revision, view.Revision),
+        _ => null,
+    };
+
+    /// <summary>A write the store refused, changing nothing.</summary>
+    public static IResult Rejected(CommandResult result) => result.Error switch
+    {
+        CommandError.Compacted => Compacted(0, result.CompactRevision),
+        CommandError.FutureRevision => FutureRevision(0, result.Revision),
+        CommandError.LeaseNotFound => TypedResults.Problem("lease not found", statusCode: StatusCodes.Status404NotFound, title: "Lease not found"),
+        CommandError.KeyNotFound => BadRequest("key not found: ignoreValue and ignoreLease need an existing key."),
+        _ => BadRequest("The request breaks a rule of the store; nothing was changed."),
+    };
+
+    /// <summary>410: the revision's history was compacted away.</summary>
+    public static IResult Compacted(long revision, long compactRevision)
+        => TypedResults.Problem(
+            revision > 0 ? $"Revision {revision} is compacted: history before revision {compactRevision} is gone." : $"The required revision is compacted (compacted at {compactRevision}).",
+            statusCode: StatusCodes.Status410Gone,
+            title: "Revision compacted",
+            extensions: new Dictionary<string, object?> { ["compactRevision"] = compactRevision });
+
+    public static IResult FutureRevision(long revision, long current)
+        => TypedResults.Problem(
+            revision > 0 ? $"Revision {revision} is in the future: the store is at revision {current}." : $"The required revision is in the future: the store is at revision {current}.",
+            statusCode: StatusCodes.Status400BadRequest,
+            title: "Future revision",
+            extensions: new Dictionary<string, object?> { ["revision"] = current });
 
     /// <summary>503: the request was definitely not applied; it is safe to retry.</summary>
     public static IResult Unavailable(HttpContext context, string detail)

@@ -1,7 +1,7 @@
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.AspNetCore.Connections;
 using RaftKv.Node.Cluster;
-using RaftKv.Store;
+using RaftKv.Node.Raft;
 
 namespace RaftKv.Node.Api;
 
@@ -19,6 +19,7 @@ public static class StatusApi
         var raft = view.Raft;
         var leader = view.Leader;
         var log = view.Log;
+        var store = stateMachine.Store.View;
         var reachability = raft.Members
             .Select(m => (Member: m.EndPoint is UriEndPoint endpoint ? view.Definition.FindByPeerUrl(endpoint.Uri) : null, m.Status))
             .Where(p => p.Member is not null)
@@ -34,8 +35,9 @@ public static class StatusApi
             log.LastAppliedIndex,
             log.LastEntryIndex,
             ((ISnapshotManager)stateMachine).Snapshot?.Index ?? 0,
-            stateMachine.Store.Revision,
-            stateMachine.Store.Count,
+            store.Revision,
+            store.CompactRevision,
+            store.LiveKeys,
             log.SyncedAppends,
             [.. view.Definition.Members.Select(m => new MemberStatus(m.Id, m.Url, m.PeerUrl, m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown")))]);
     }
@@ -59,6 +61,7 @@ public sealed record NodeStatus(
     long LastLogIndex,
     long SnapshotIndex,
     long Revision,
-    int Keys,
+    long CompactRevision,
+    long Keys,
     long SyncedAppends,
     IReadOnlyList<MemberStatus> Members);

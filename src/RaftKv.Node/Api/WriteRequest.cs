@@ -2,21 +2,22 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Primitives;
 using RaftKv.Store.Commands;
+using RaftKv.Store.Keyspace;
 
 namespace RaftKv.Node.Api;
 
-/// <summary>Parses the parts of a PUT or DELETE that become the command: precondition and request id.</summary>
+/// <summary>Parses the parts of a PUT or DELETE that become the command: its condition and its request id.</summary>
 public static class WriteRequest
 {
     public const int MaxIdempotencyKeyLength = 200;
 
     /// <summary>
-    /// The precondition from <c>If-Match: "rev"</c>, <c>If-None-Match: *</c> or <c>?prevValue=</c>;
-    /// at most one may be given.
+    /// The condition on <paramref name="key"/> from <c>If-Match: "rev"</c>, <c>If-None-Match: *</c> or
+    /// <c>?prevValue=</c>, as a transaction compare; null when none is given. At most one may be given.
     /// </summary>
-    public static bool TryParsePrecondition(StringValues ifMatch, StringValues ifNoneMatch, StringValues prevValue, out Precondition precondition, out string? error)
+    public static bool TryParseCondition(byte[] key, StringValues ifMatch, StringValues ifNoneMatch, StringValues prevValue, out Compare? condition, out string? error)
     {
-        precondition = Precondition.None;
+        condition = null;
         error = null;
         var given = (ifMatch.Count > 0 ? 1 : 0) + (ifNoneMatch.Count > 0 ? 1 : 0) + (prevValue.Count > 0 ? 1 : 0);
         if (given > 1)
@@ -36,7 +37,7 @@ public static class WriteRequest
                 return false;
             }
 
-            precondition = Precondition.ModRevisionIs(revision);
+            condition = new Compare(KeyRange.ForKey(key), CompareTarget.ModRevision, CompareResult.Equal, revision);
         }
         else if (ifNoneMatch.Count > 0)
         {
@@ -46,7 +47,7 @@ public static class WriteRequest
                 return false;
             }
 
-            precondition = Precondition.Absent;
+            condition = new Compare(KeyRange.ForKey(key), CompareTarget.CreateRevision, CompareResult.Equal, 0);
         }
         else if (prevValue.Count > 0)
         {
@@ -56,7 +57,7 @@ public static class WriteRequest
                 return false;
             }
 
-            precondition = Precondition.ValueIs(Encoding.UTF8.GetBytes(prevValue[0] ?? ""));
+            condition = new Compare(KeyRange.ForKey(key), CompareTarget.Value, CompareResult.Equal, Value: Encoding.UTF8.GetBytes(prevValue[0] ?? ""));
         }
 
         return true;

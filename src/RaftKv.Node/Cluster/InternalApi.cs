@@ -39,7 +39,7 @@ public static class InternalApi
         }
 
         var results = await writes.ProposeForwardedAsync(commands, ReadDeadline(context));
-        return TypedResults.Json(results, PeerJsonContext.Default.ProposalResultArray);
+        return TypedResults.Bytes(ProposalResult.Encode(results), "application/octet-stream");
     }
 
     private static Deadline ReadDeadline(HttpContext context)

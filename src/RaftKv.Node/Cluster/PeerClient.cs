@@ -32,19 +32,23 @@ public sealed class PeerClient(HttpClient http)
         ProposalResult shared;
         try
         {
-            var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, InternalApi.ProposePath), content, PeerJsonContext.Default.ProposalResultArray, deadline, CancellationToken.None);
-            if (status == HttpStatusCode.OK && answer?.Length == commands.Count)
+            using var request = NewRequest(new Uri(leader.PeerUrl, InternalApi.ProposePath), content, deadline);
+            using var timeout = new CancellationTokenSource(deadline.Remaining);
+            using var response = await http.SendAsync(request, timeout.Token);
+            if (response.StatusCode == HttpStatusCode.OK
+                && ProposalResult.Decode(await response.Content.ReadAsByteArrayAsync(timeout.Token)) is { } answer
+                && answer.Length == commands.Count)
             {
                 return answer;
             }
 
-            shared = ProposalResult.Unknown($"The leader {leader.Id} answered the forwarded writes with HTTP {(int)status}.");
+            shared = ProposalResult.Unknown($"The leader {leader.Id} answered the forwarded writes with HTTP {(int)response.StatusCode}.");
         }
         catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
         {
             shared = ProposalResult.NotLeader();
         }
-        catch (Exception e) when (IsLostExchange(e))
+        catch (Exception e) when (IsLostExchange(e) || e is InvalidDataException)
         {
             shared = ProposalResult.Unknown($"The writes were forwarded to the leader {leader.Id}, whose answer was lost: {e.Message}");
         }
@@ -72,10 +76,16 @@ public sealed class PeerClient(HttpClient http)
     private static bool IsLostExchange(Exception e)
         => e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException;
 
+    private static HttpRequestMessage NewRequest(Uri url, HttpContent? content, Deadline deadline)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        request.Headers.Add(DeadlineHeader, ((long)deadline.Remaining.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+        return request;
+    }
+
     private async Task<(HttpStatusCode Status, T? Answer)> PostAsync<T>(Uri url, HttpContent? content, JsonTypeInfo<T> answerType, Deadline deadline, CancellationToken token)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
-        request.Headers.Add(DeadlineHeader, ((long)deadline.Remaining.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+        using var request = NewRequest(url, content, deadline);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(deadline.Remaining);
         using var response = await http.SendAsync(request, timeout.Token);
@@ -88,6 +98,5 @@ public sealed class PeerClient(HttpClient http)
 /// <param name="Index">The commit index the leader confirmed, or null if it is not a ready leader.</param>
 public sealed record ReadIndexResponse(long? Index);
 
-[JsonSerializable(typeof(ProposalResult[]))]
 [JsonSerializable(typeof(ReadIndexResponse))]
 internal sealed partial class PeerJsonContext : JsonSerializerContext;

@@ -3,7 +3,6 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
-using RaftKv.Store;
 using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Cluster;
@@ -101,7 +100,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
             while (batch.Count < MaxBatchCommands && bytes < MaxBatchBytes && reader.TryRead(out var write))
             {
                 batch.Add(write);
-                bytes += write.Command.Value.Length;
+                bytes += ValueBytes(write.Command.Request);
             }
 
             _ = ProcessAsync(batch);
@@ -241,6 +240,14 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
 
         return [.. commands.Select(_ => failure)];
     }
+
+    /// <summary>The bytes of values a request carries, which is what makes a batch large.</summary>
+    private static long ValueBytes(Request request) => request switch
+    {
+        PutRequest put => put.Value.Length,
+        TxnRequest txn => txn.Success.Concat(txn.Failure).Sum(ValueBytes) + txn.Compares.Sum(c => (long)(c.Value?.Length ?? 0)),
+        _ => 0,
+    };
 
     private static void Complete(IEnumerable<PendingWrite> writes, ProposalResult result)
     {

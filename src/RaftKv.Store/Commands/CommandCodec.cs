@@ -1,101 +1,63 @@
-using System.Buffers.Binary;
-using System.Text;
+using RaftKv.Store.Binary;
+using RaftKv.Store.Keyspace;
 
 namespace RaftKv.Store.Commands;
 
 /// <summary>
-/// Binary encoding of a batch of write commands: the payload of one Raft log entry and
-/// the body of a write forwarded to the leader.
+/// The versioned envelope of a Raft log entry: a batch of write commands, each with its request id
+/// and its kind. Also the body of writes a follower forwards to the leader.
 /// </summary>
 /// <remarks>
-/// Layout (little-endian): a format byte, an int32 command count, then per command:
-/// request id (int32 length + UTF-8), kind byte, precondition kind byte, int64 precondition
-/// modRevision, precondition value (int32 length + bytes), key (int32 length + UTF-8),
-/// value (int32 length + bytes). Fixed-width lengths keep decoding branch-free and bounds-checked.
+/// Layout (little-endian, lengths as int32): format byte, command count, then per command: request
+/// id (UTF-8), request kind byte, request body. A body is the fields of its request in declaration
+/// order; a transaction nests its operations, each with its kind byte. Format 1 was the register
+/// before the MVCC keyspace; this version does not read it.
 /// </remarks>
 public static class CommandCodec
 {
-    public const byte FormatVersion = 1;
+    /// <summary>The command format this version writes, and the newest it reads.</summary>
+    public const byte FormatVersion = 2;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    /// <summary>The largest value a log entry may carry; the node's own limit is lower.</summary>
+    public const int MaxValueBytes = 64 * 1024 * 1024;
 
-    /// <summary>Encodes a batch into an array of exactly its size.</summary>
+    private const int MaxRequestIdBytes = 1024;
+
     public static byte[] Encode(IReadOnlyCollection<WriteCommand> commands)
     {
-        var output = new byte[GetEncodedSize(commands)];
-        var writer = new SpanWriter(output);
+        var writer = new PayloadWriter(64 + (commands.Count * 128));
         writer.WriteByte(FormatVersion);
         writer.WriteInt32(commands.Count);
         foreach (var command in commands)
         {
             writer.WriteString(command.RequestId);
-            writer.WriteByte((byte)command.Kind);
-            writer.WriteByte((byte)command.Condition.Kind);
-            writer.WriteInt64(command.Condition.ModRevision);
-            writer.WriteBytes(command.Condition.Value.Span);
-            writer.WriteString(command.Key);
-            writer.WriteBytes(command.Value.Span);
+            WriteRequest(writer, command.Request);
         }
 
-        return output;
+        return writer.ToArray();
     }
 
     public static byte[] Encode(WriteCommand command) => Encode([command]);
 
-    public static int GetEncodedSize(IReadOnlyCollection<WriteCommand> commands)
-    {
-        var size = 1 + sizeof(int);
-        foreach (var command in commands)
-        {
-            size += sizeof(int) + StrictUtf8.GetByteCount(command.RequestId)
-                + 2 + sizeof(long)
-                + sizeof(int) + command.Condition.Value.Length
-                + sizeof(int) + StrictUtf8.GetByteCount(command.Key)
-                + sizeof(int) + command.Value.Length;
-        }
-
-        return size;
-    }
-
-    /// <summary>Decodes a batch; values are copied, so the input buffer may be reused afterwards.</summary>
-    /// <exception cref="InvalidDataException">The input is not a well-formed command batch.</exception>
+    /// <summary>Decodes a batch; every array is copied, so the input buffer may be reused afterwards.</summary>
+    /// <exception cref="InvalidDataException">The input is not a well-formed batch of this format, or of an older one this version cannot read.</exception>
     public static List<WriteCommand> Decode(ReadOnlySpan<byte> input)
     {
-        var reader = new SpanReader(input);
+        var reader = new PayloadReader(input);
         var format = reader.ReadByte();
         if (format != FormatVersion)
         {
-            throw new InvalidDataException($"Unknown command format {format}.");
+            throw new InvalidDataException(format > FormatVersion
+                ? $"The command format {format} is newer than this version understands ({FormatVersion}): upgrade this node."
+                : $"The command format {format} predates the MVCC keyspace and is not readable by this version.");
         }
 
-        var count = reader.ReadInt32();
-        if (count < 0 || count > input.Length)
-        {
-            throw new InvalidDataException($"Invalid command count {count}.");
-        }
-
+        var count = reader.ReadCount(minElementBytes: 5);
         var commands = new List<WriteCommand>(count);
         for (var i = 0; i < count; i++)
         {
-            var requestId = reader.ReadString();
-            var kind = (WriteKind)reader.ReadByte();
-            var conditionKind = (PreconditionKind)reader.ReadByte();
-            var conditionRevision = reader.ReadInt64();
-            var conditionValue = reader.ReadBytes();
-            var key = reader.ReadString();
-            var value = reader.ReadBytes();
-
-            if (kind is not (WriteKind.Put or WriteKind.Delete))
-            {
-                throw new InvalidDataException($"Unknown write kind {(byte)kind}.");
-            }
-
-            if (conditionKind is < PreconditionKind.None or > PreconditionKind.ValueEquals)
-            {
-                throw new InvalidDataException($"Unknown precondition kind {(byte)conditionKind}.");
-            }
-
-            commands.Add(new WriteCommand(requestId, kind, key, value, new Precondition(conditionKind, conditionRevision, conditionValue)));
+            var requestId = reader.ReadString(MaxRequestIdBytes);
+            commands.Add(new WriteCommand(requestId, ReadRequest(ref reader, depth: 0)));
         }
 
         if (!reader.AtEnd)
@@ -106,79 +68,152 @@ public static class CommandCodec
         return commands;
     }
 
-    private ref struct SpanWriter(Span<byte> output)
+    internal static void WriteRequest(PayloadWriter writer, Request request)
     {
-        private Span<byte> remaining = output;
-
-        public void WriteByte(byte value) => Take(1)[0] = value;
-
-        public void WriteInt32(int value) => BinaryPrimitives.WriteInt32LittleEndian(Take(sizeof(int)), value);
-
-        public void WriteInt64(long value) => BinaryPrimitives.WriteInt64LittleEndian(Take(sizeof(long)), value);
-
-        public void WriteBytes(ReadOnlySpan<byte> value)
+        writer.WriteByte((byte)request.Kind);
+        switch (request)
         {
-            WriteInt32(value.Length);
-            value.CopyTo(Take(value.Length));
-        }
+            case PutRequest put:
+                writer.WriteBytes(put.Key);
+                writer.WriteBytes(put.Value);
+                writer.WriteInt64(put.Lease);
+                writer.WriteByte(Flags(put.PrevKv, put.IgnoreValue, put.IgnoreLease));
+                break;
+            case DeleteRangeRequest delete:
+                WriteRange(writer, delete.Range);
+                writer.WriteBool(delete.PrevKv);
+                break;
+            case RangeRequest range:
+                WriteRange(writer, range.Range);
+                writer.WriteInt64(range.Revision);
+                writer.WriteInt64(range.Limit);
+                writer.WriteByte(Flags(range.KeysOnly, range.CountOnly));
+                writer.WriteByte((byte)range.SortOrder);
+                writer.WriteByte((byte)range.SortTarget);
+                writer.WriteInt64(range.MinModRevision);
+                writer.WriteInt64(range.MaxModRevision);
+                writer.WriteInt64(range.MinCreateRevision);
+                writer.WriteInt64(range.MaxCreateRevision);
+                break;
+            case TxnRequest txn:
+                writer.WriteInt32(txn.Compares.Count);
+                foreach (var compare in txn.Compares)
+                {
+                    WriteRange(writer, compare.Range);
+                    writer.WriteByte((byte)compare.Target);
+                    writer.WriteByte((byte)compare.Result);
+                    writer.WriteInt64(compare.Number);
+                    writer.WriteBytes(compare.Value ?? []);
+                }
 
-        public void WriteString(string value)
-        {
-            var length = StrictUtf8.GetByteCount(value);
-            WriteInt32(length);
-            StrictUtf8.GetBytes(value, Take(length));
-        }
-
-        private Span<byte> Take(int count)
-        {
-            var taken = remaining[..count];
-            remaining = remaining[count..];
-            return taken;
+                WriteOps(writer, txn.Success);
+                WriteOps(writer, txn.Failure);
+                break;
+            case CompactRequest compact:
+                writer.WriteInt64(compact.Revision);
+                break;
+            default:
+                throw new ArgumentException($"{request.Kind} requests cannot be encoded by this version.", nameof(request));
         }
     }
 
-    private ref struct SpanReader(ReadOnlySpan<byte> input)
+    private static void WriteOps(PayloadWriter writer, IReadOnlyList<Request> ops)
     {
-        private ReadOnlySpan<byte> remaining = input;
-
-        public readonly bool AtEnd => remaining.IsEmpty;
-
-        public byte ReadByte() => Take(1)[0];
-
-        public int ReadInt32() => BinaryPrimitives.ReadInt32LittleEndian(Take(sizeof(int)));
-
-        public long ReadInt64() => BinaryPrimitives.ReadInt64LittleEndian(Take(sizeof(long)));
-
-        public byte[] ReadBytes() => Take(ReadLength()).ToArray();
-
-        public string ReadString()
+        writer.WriteInt32(ops.Count);
+        foreach (var op in ops)
         {
-            try
+            WriteRequest(writer, op);
+        }
+    }
+
+    private static void WriteRange(PayloadWriter writer, KeyRange range)
+    {
+        writer.WriteBytes(range.Key);
+        writer.WriteBytes(range.RangeEnd);
+    }
+
+    private static Request ReadRequest(ref PayloadReader reader, int depth)
+    {
+        var kind = (RequestKind)reader.ReadByte();
+        switch (kind)
+        {
+            case RequestKind.Put:
+                var key = reader.ReadBytes(RequestRules.MaxKeyBytes);
+                var value = reader.ReadBytes(MaxValueBytes);
+                var lease = reader.ReadInt64();
+                var putFlags = ReadFlags(ref reader, 3);
+                return new PutRequest(key, value, lease, PrevKv: (putFlags & 1) != 0, IgnoreValue: (putFlags & 2) != 0, IgnoreLease: (putFlags & 4) != 0);
+            case RequestKind.DeleteRange:
+                return new DeleteRangeRequest(ReadRange(ref reader), reader.ReadBool());
+            case RequestKind.Range:
+                var range = ReadRange(ref reader);
+                var revision = reader.ReadInt64();
+                var limit = reader.ReadInt64();
+                var rangeFlags = ReadFlags(ref reader, 2);
+                return new RangeRequest(
+                    range, revision, limit, KeysOnly: (rangeFlags & 1) != 0, CountOnly: (rangeFlags & 2) != 0,
+                    SortOrder: ReadEnum<SortOrder>(ref reader, (byte)SortOrder.Descend),
+                    SortTarget: ReadEnum<SortTarget>(ref reader, (byte)SortTarget.Value),
+                    MinModRevision: reader.ReadInt64(), MaxModRevision: reader.ReadInt64(),
+                    MinCreateRevision: reader.ReadInt64(), MaxCreateRevision: reader.ReadInt64());
+            case RequestKind.Txn:
+                if (depth >= RequestRules.MaxTxnDepth)
+                {
+                    throw new InvalidDataException($"Transactions nest deeper than {RequestRules.MaxTxnDepth}.");
+                }
+
+                var compares = new Compare[reader.ReadCount(minElementBytes: 26)];
+                for (var i = 0; i < compares.Length; i++)
+                {
+                    compares[i] = new Compare(
+                        ReadRange(ref reader),
+                        ReadEnum<CompareTarget>(ref reader, (byte)CompareTarget.Lease),
+                        ReadEnum<CompareResult>(ref reader, (byte)CompareResult.NotEqual),
+                        reader.ReadInt64(),
+                        reader.ReadBytes(MaxValueBytes) is { Length: > 0 } compared ? compared : null);
+                }
+
+                var success = ReadOps(ref reader, depth);
+                var failure = ReadOps(ref reader, depth);
+                return new TxnRequest(compares, success, failure);
+            case RequestKind.Compact:
+                return new CompactRequest(reader.ReadInt64());
+            default:
+                throw new InvalidDataException($"Unknown request kind {(byte)kind}: this entry needs a newer version.");
+        }
+    }
+
+    private static Request[] ReadOps(ref PayloadReader reader, int depth)
+    {
+        var ops = new Request[reader.ReadCount(minElementBytes: 9)];
+        for (var i = 0; i < ops.Length; i++)
+        {
+            ops[i] = ReadRequest(ref reader, depth + 1);
+            if (ops[i].Kind is not (RequestKind.Put or RequestKind.DeleteRange or RequestKind.Range or RequestKind.Txn))
             {
-                return StrictUtf8.GetString(Take(ReadLength()));
-            }
-            catch (DecoderFallbackException e)
-            {
-                throw new InvalidDataException("A string is not valid UTF-8.", e);
+                throw new InvalidDataException($"A {ops[i].Kind} request cannot be part of a transaction.");
             }
         }
 
-        private int ReadLength()
-        {
-            var length = ReadInt32();
-            return length >= 0 ? length : throw new InvalidDataException($"Negative length {length}.");
-        }
+        return ops;
+    }
 
-        private ReadOnlySpan<byte> Take(int count)
-        {
-            if (count > remaining.Length)
-            {
-                throw new InvalidDataException("Unexpected end of command data.");
-            }
+    private static KeyRange ReadRange(ref PayloadReader reader)
+        => new(reader.ReadBytes(RequestRules.MaxKeyBytes), reader.ReadBytes(RequestRules.MaxKeyBytes));
 
-            var taken = remaining[..count];
-            remaining = remaining[count..];
-            return taken;
-        }
+    private static byte Flags(bool first, bool second, bool third = false)
+        => (byte)((first ? 1 : 0) | (second ? 2 : 0) | (third ? 4 : 0));
+
+    private static int ReadFlags(ref PayloadReader reader, int count)
+    {
+        var flags = reader.ReadByte();
+        return flags >> count == 0 ? flags : throw new InvalidDataException($"Unknown flags 0x{flags:X2}.");
+    }
+
+    private static T ReadEnum<T>(ref PayloadReader reader, byte max)
+        where T : struct, Enum
+    {
+        var value = reader.ReadByte();
+        return value <= max ? (T)(object)value : throw new InvalidDataException($"Unknown {typeof(T).Name} {value}.");
     }
 }

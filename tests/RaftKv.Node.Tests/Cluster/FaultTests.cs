@@ -50,7 +50,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
 
         await TestCluster.WaitUntilAsync("the follower to apply the early writes", async () =>
-            (await cluster.StatusAsync(lagging)).Revision >= 30);
+            (await cluster.StatusAsync(lagging)).Revision >= 31); // revision 1 plus 30 writes
         cluster.Kill(lagging);
         await Parallel.ForEachAsync(Enumerable.Range(0, 250), InFlight(10), async (i, _) =>
             await cluster.Client(leader).WriteAsync($"late/{i}", $"l{i}"));
@@ -251,6 +251,45 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     /// <summary>How many requests a test keeps in flight at once.</summary>
+    [Fact]
+    public async Task A_snapshot_sent_to_a_lagging_node_carries_the_history_and_the_compaction()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string> { ["RaftKv:SnapshotEntryInterval"] = "100" });
+        var leader = await cluster.WaitForLeaderAsync();
+        var lagging = cluster.Ids.First(id => id != leader);
+        var laggingLastIndex = (await cluster.StatusAsync(lagging)).LastLogIndex;
+        cluster.Kill(lagging);
+
+        // One entry per write: enough entries that the leader snapshots and compacts its log.
+        var revisions = new List<long>();
+        for (var i = 0; i < 150; i++)
+        {
+            revisions.Add(await cluster.Client(leader).WriteAsync("history/key", $"v{i}"));
+        }
+
+        using (var compact = await cluster.Client(leader).PostAsync("/v1/compact", new StringContent($$"""{"revision": {{revisions[49]}}}""")))
+        {
+            await Http.EnsureAsync(compact, System.Net.HttpStatusCode.OK);
+        }
+
+        var leaderStatus = await RestartAndCatchUpAsync(cluster, leader, lagging);
+        var laggingStatus = await cluster.StatusAsync(lagging);
+        Assert.True(leaderStatus.SnapshotIndex > laggingLastIndex, $"leader snapshot {leaderStatus.SnapshotIndex}, node's last index {laggingLastIndex}");
+        Assert.Equal(revisions[49], laggingStatus.CompactRevision);
+
+        // Local reads: the lagging node's own copy of the history, received in the snapshot.
+        var client = cluster.Client(lagging);
+        for (var i = 49; i < 150; i += 10)
+        {
+            using var response = await client.GetKeyAsync("history/key", $"?revision={revisions[i]}&consistency=local");
+            await Http.EnsureAsync(response, System.Net.HttpStatusCode.OK);
+            Assert.Equal($"v{i}", await response.Content.ReadAsStringAsync());
+        }
+
+        using var compacted = await client.GetKeyAsync("history/key", $"?revision={revisions[48]}&consistency=local");
+        await Http.AssertProblemAsync(compacted, System.Net.HttpStatusCode.Gone);
+    }
+
     private static ParallelOptions InFlight(int count) => new() { MaxDegreeOfParallelism = count };
 
     /// <summary>Starts a stopped node and waits until it has applied all the leader had committed; returns the leader's status.</summary>
@@ -259,8 +298,16 @@ public sealed class FaultTests(ITestOutputHelper output)
         cluster.Start(lagging);
         await cluster.WaitUntilReadyAsync(lagging);
         var leaderStatus = await cluster.StatusAsync(leader);
-        await TestCluster.WaitUntilAsync("the restarted node to catch up", async () =>
-            (await cluster.TryStatusAsync(lagging))?.AppliedIndex >= leaderStatus.CommitIndex);
+        try
+        {
+            await TestCluster.WaitUntilAsync("the restarted node to catch up", async () =>
+                (await cluster.TryStatusAsync(lagging))?.AppliedIndex >= leaderStatus.CommitIndex);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{lagging}'s log:\n{cluster.LogTail(lagging)}", e);
+        }
+
         return leaderStatus;
     }
 }

@@ -7,33 +7,36 @@ namespace RaftKv.Node.Tests.Unit;
 
 public sealed class WriteRequestTests
 {
+    private static readonly byte[] Key = Encoding.UTF8.GetBytes("k");
+
     [Fact]
     public void No_condition_is_an_unconditional_write()
     {
-        Assert.True(WriteRequest.TryParsePrecondition(default, default, default, out var precondition, out _));
-        Assert.Equal(PreconditionKind.None, precondition.Kind);
+        Assert.True(WriteRequest.TryParseCondition(Key, default, default, default, out var condition, out _));
+        Assert.Null(condition);
     }
 
     [Fact]
     public void If_match_takes_one_quoted_revision()
     {
-        Assert.True(WriteRequest.TryParsePrecondition(new StringValues("\"17\""), default, default, out var precondition, out _));
-        Assert.Equal(Precondition.ModRevisionIs(17), precondition);
+        Assert.True(WriteRequest.TryParseCondition(Key, new StringValues("\"17\""), default, default, out var condition, out _));
+        Assert.Equal((CompareTarget.ModRevision, CompareResult.Equal, 17L), (condition!.Target, condition.Result, condition.Number));
+        Assert.Equal(Key, condition.Range.Key);
     }
 
     [Fact]
     public void If_none_match_star_means_create_only()
     {
-        Assert.True(WriteRequest.TryParsePrecondition(default, new StringValues("*"), default, out var precondition, out _));
-        Assert.Equal(PreconditionKind.MustNotExist, precondition.Kind);
+        Assert.True(WriteRequest.TryParseCondition(Key, default, new StringValues("*"), default, out var condition, out _));
+        Assert.Equal((CompareTarget.CreateRevision, CompareResult.Equal, 0L), (condition!.Target, condition.Result, condition.Number));
     }
 
     [Fact]
     public void Prev_value_compares_utf8_bytes()
     {
-        Assert.True(WriteRequest.TryParsePrecondition(default, default, new StringValues("old"), out var precondition, out _));
-        Assert.Equal(PreconditionKind.ValueEquals, precondition.Kind);
-        Assert.Equal(Encoding.UTF8.GetBytes("old"), precondition.Value.ToArray());
+        Assert.True(WriteRequest.TryParseCondition(Key, default, default, new StringValues("old"), out var condition, out _));
+        Assert.Equal(CompareTarget.Value, condition!.Target);
+        Assert.Equal(Encoding.UTF8.GetBytes("old"), condition.Value);
     }
 
     [Theory]
@@ -47,7 +50,8 @@ public sealed class WriteRequestTests
     [InlineData(null, "*", "v")]
     public void Malformed_or_combined_conditions_are_refused(string? ifMatch, string? ifNoneMatch, string? prevValue)
     {
-        Assert.False(WriteRequest.TryParsePrecondition(
+        Assert.False(WriteRequest.TryParseCondition(
+            Key,
             ifMatch is null ? default : new StringValues(ifMatch),
             ifNoneMatch is null ? default : new StringValues(ifNoneMatch),
             prevValue is null ? default : new StringValues(prevValue),

@@ -1,7 +1,8 @@
 using System.Buffers;
+using RaftKv.Node.Raft;
 using RaftKv.Store.Commands;
 
-namespace RaftKv.Store.Tests;
+namespace RaftKv.Node.Tests.Unit;
 
 public sealed class AppliedOutcomesTests
 {

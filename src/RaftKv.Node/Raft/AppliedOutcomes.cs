@@ -1,6 +1,8 @@
 using System.Buffers;
 
-namespace RaftKv.Store;
+using RaftKv.Store.Results;
+
+namespace RaftKv.Node.Raft;
 
 /// <summary>
 /// Carries the outcomes of one proposed log entry from the state machine back to the request
@@ -15,20 +17,20 @@ namespace RaftKv.Store;
 /// </remarks>
 public sealed class AppliedOutcomes(byte[] payload, int commandCount)
 {
-    private readonly WriteOutcome[] outcomes = new WriteOutcome[commandCount];
+    private readonly CommandResult[] outcomes = new CommandResult[commandCount];
     private volatile bool applied;
 
     /// <summary>Whether the entry has been applied on this node.</summary>
     public bool IsApplied => applied;
 
-    public WriteOutcome this[int index] => applied ? outcomes[index] : throw new InvalidOperationException("The entry has not been applied.");
+    public CommandResult this[int index] => applied ? outcomes[index] : throw new InvalidOperationException("The entry has not been applied.");
 
     /// <summary>Whether an applied entry is the one this context was proposed with.</summary>
     internal bool IsFor(ReadOnlySequence<byte> entryPayload)
         => entryPayload.Length == payload.Length
            && (entryPayload.IsSingleSegment ? entryPayload.FirstSpan.SequenceEqual(payload) : entryPayload.ToArray().AsSpan().SequenceEqual(payload));
 
-    internal void Set(int index, WriteOutcome outcome) => outcomes[index] = outcome;
+    internal void Set(int index, CommandResult outcome) => outcomes[index] = outcome;
 
     internal void MarkApplied() => applied = true;
 }

@@ -1,0 +1,21 @@
+using RaftKv.Node.Cluster;
+using RaftKv.Store.Results;
+
+namespace RaftKv.Node.Api;
+
+/// <summary>Maps what became of a write to its HTTP answer: the same for every write endpoint.</summary>
+public static class WriteResults
+{
+    public static IResult ToHttp(HttpContext context, ProposalResult result, Func<CommandResult, IResult> applied)
+        => result.Status switch
+        {
+            ProposalStatus.Completed => result.Outcome! switch
+            {
+                { Status: CommandStatus.Applied } outcome => applied(outcome),
+                { Status: CommandStatus.RequestIdReused } => Problems.IdempotencyKeyReused(),
+                var rejected => Problems.Rejected(rejected),
+            },
+            ProposalStatus.NotApplied or ProposalStatus.NotLeader => Problems.Unavailable(context, result.Detail ?? "The write was not applied."),
+            _ => Problems.OutcomeUnknown(result.Detail ?? "The outcome of the write is unknown."),
+        };
+}

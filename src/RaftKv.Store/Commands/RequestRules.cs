@@ -1,0 +1,151 @@
+using RaftKv.Store.Keyspace;
+
+namespace RaftKv.Store.Commands;
+
+/// <summary>
+/// The rules every write request must follow, as etcd's API enforces them. Front ends check them
+/// before proposing, to answer with a precise error; the store checks them again on apply, so a
+/// request that breaks one changes nothing on any node.
+/// </summary>
+public static class RequestRules
+{
+    public const int MaxKeyBytes = 4096;
+
+    /// <summary>etcd's <c>--max-txn-ops</c> default: compares, and operations per branch.</summary>
+    public const int MaxTxnOps = 128;
+
+    /// <summary>Nested transactions deeper than this are refused, so decoding and applying never recurse without bound.</summary>
+    public const int MaxTxnDepth = 16;
+
+    public const string TooManyOps = "too many operations in txn request";
+    public const string DuplicateKey = "duplicate key given in txn request";
+
+    /// <summary>Null if the request is valid; otherwise what is wrong with it.</summary>
+    public static string? Check(Request request) => request switch
+    {
+        PutRequest put => CheckKey(put.Key),
+        DeleteRangeRequest delete => CheckRange(delete.Range),
+        RangeRequest range => CheckRange(range.Range) ?? (range.Limit < 0 ? "limit must not be negative" : null),
+        TxnRequest txn => CheckTxn(txn, depth: 1),
+        CompactRequest compact => compact.Revision < 1 ? "the compaction revision must be at least 1" : null,
+        _ => $"{request.Kind} requests are not supported by this version",
+    };
+
+    private static string? CheckKey(byte[] key)
+        => key.Length == 0 ? "key is not provided"
+            : key.Length > MaxKeyBytes ? $"the key is {key.Length} bytes long; at most {MaxKeyBytes} bytes are allowed"
+            : null;
+
+    private static string? CheckRange(KeyRange range)
+        => CheckKey(range.Key)
+           ?? (range.RangeEnd.Length > MaxKeyBytes ? $"the range end is longer than {MaxKeyBytes} bytes" : null)
+           ?? (range.End is { } end && !range.IsSingleKey && end.AsSpan().SequenceCompareTo(range.Key) <= 0 ? "the range end must be greater than its start" : null);
+
+    private static string? CheckTxn(TxnRequest txn, int depth)
+    {
+        if (depth > MaxTxnDepth)
+        {
+            return $"transactions may nest at most {MaxTxnDepth} deep";
+        }
+
+        if (txn.Compares.Count > MaxTxnOps || txn.Success.Count > MaxTxnOps || txn.Failure.Count > MaxTxnOps)
+        {
+            return TooManyOps;
+        }
+
+        foreach (var compare in txn.Compares)
+        {
+            if (CheckRange(compare.Range) is { } error)
+            {
+                return error;
+            }
+        }
+
+        foreach (var op in txn.Success.Concat(txn.Failure))
+        {
+            var error = op switch
+            {
+                TxnRequest nested => CheckTxn(nested, depth + 1),
+                PutRequest or DeleteRangeRequest or RangeRequest => Check(op),
+                _ => $"a {op.Kind} request cannot be part of a transaction",
+            };
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+
+        return CheckIntervals(txn.Success, out _, out _) ?? CheckIntervals(txn.Failure, out _, out _);
+    }
+
+    /// <summary>
+    /// etcd's <c>checkIntervals</c>: within a branch (nested transactions included) no key is put
+    /// twice, and no key is both put and deleted. The two branches of a nested transaction exclude
+    /// each other, so they may put the same key.
+    /// </summary>
+    private static string? CheckIntervals(IReadOnlyList<Request> ops, out HashSet<byte[]> puts, out List<KeyRange> deletes)
+    {
+        puts = new HashSet<byte[]>(ByteArrayComparer.Instance);
+        deletes = [.. ops.OfType<DeleteRangeRequest>().Select(d => d.Range)];
+        foreach (var nested in ops.OfType<TxnRequest>())
+        {
+            if (CheckIntervals(nested.Success, out var putsThen, out var deletesThen) is { } thenError)
+            {
+                return thenError;
+            }
+
+            if (CheckIntervals(nested.Failure, out var putsElse, out var deletesElse) is { } elseError)
+            {
+                return elseError;
+            }
+
+            foreach (var key in putsThen)
+            {
+                if (!puts.Add(key) || Overlaps(deletes, key))
+                {
+                    return DuplicateKey;
+                }
+            }
+
+            foreach (var key in putsElse)
+            {
+                if ((puts.Contains(key) && !putsThen.Contains(key)) || Overlaps(deletes, key))
+                {
+                    return DuplicateKey;
+                }
+
+                puts.Add(key);
+            }
+
+            deletes.AddRange(deletesThen);
+            deletes.AddRange(deletesElse);
+        }
+
+        foreach (var put in ops.OfType<PutRequest>())
+        {
+            if (!puts.Add(put.Key) || Overlaps(deletes, put.Key))
+            {
+                return DuplicateKey;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool Overlaps(List<KeyRange> deletes, byte[] key) => deletes.Exists(range => range.Contains(key));
+}
+
+/// <summary>Equality and hashing of byte arrays by content.</summary>
+public sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+{
+    public static ByteArrayComparer Instance { get; } = new();
+
+    public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] obj)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(obj);
+        return hash.ToHashCode();
+    }
+}

@@ -1,0 +1,268 @@
+using System.IO.Hashing;
+using RaftKv.Store.Collections;
+using RaftKv.Store.Commands;
+using RaftKv.Store.Binary;
+using RaftKv.Store.Keyspace;
+using RaftKv.Store.Results;
+
+namespace RaftKv.Store.Snapshots;
+
+/// <summary>
+/// The on-disk form of a <see cref="StoreSnapshot"/>: a header with the format version, the
+/// keyspace with every retained version, the leases, the request-id table, then an XxHash64 of
+/// all of it and an end marker. Every length is bounded, so a corrupt file fails with a clear
+/// error instead of an allocation of whatever size it claims.
+/// </summary>
+/// <remarks>
+/// Layout (little-endian): magic "RKVS", int32 format; revision, compact revision; key count, then
+/// per key in ascending order: key, version count, versions oldest first (tombstone flag, value
+/// unless a tombstone, modRevision, createRevision, version, lease); lease count (none yet: leases
+/// arrive with the lease table); request count, then per request, oldest first: id, fingerprint,
+/// result (<see cref="ResultCodec"/>); the hash of everything before it, and "REND".
+/// </remarks>
+public static class SnapshotCodec
+{
+    public const int FormatVersion = 2;
+
+    private const uint Magic = 0x53564B52; // "RKVS"
+    private const uint EndMarker = 0x444E4552; // "REND"
+    private const int ChunkSize = 1 << 16;
+    private const int MaxRequestIdBytes = 1024;
+    private const int MaxResultBytes = 1 << 20;
+
+    /// <summary>Writes a snapshot in chunks, so a large state is never buffered whole.</summary>
+    /// <param name="snapshot">The state to write.</param>
+    /// <param name="writeChunk">Receives each chunk; the memory is reused after the returned task completes.</param>
+    /// <param name="token">Cancels the write.</param>
+    public static async ValueTask WriteAsync(StoreSnapshot snapshot, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> writeChunk, CancellationToken token)
+    {
+        var hash = new XxHash64();
+        var chunk = new PayloadWriter(2 * ChunkSize);
+
+        async ValueTask FlushAsync(bool force)
+        {
+            if (force || chunk.Length >= ChunkSize)
+            {
+                hash.Append(chunk.WrittenSpan);
+                await writeChunk(chunk.WrittenMemory, token);
+                chunk.Clear();
+            }
+        }
+
+        var view = snapshot.View;
+        chunk.WriteInt32(unchecked((int)Magic));
+        chunk.WriteInt32(FormatVersion);
+        chunk.WriteInt64(view.Revision);
+        chunk.WriteInt64(view.CompactRevision);
+
+        chunk.WriteInt32(view.Keys.Count);
+        foreach (var (key, history) in view.Keys.Range([0], null))
+        {
+            var versions = history.NewestFirst().Reverse().ToList();
+            chunk.WriteBytes(key);
+            chunk.WriteInt32(versions.Count);
+            foreach (var version in versions)
+            {
+                chunk.WriteBool(version.IsTombstone);
+                if (!version.IsTombstone)
+                {
+                    chunk.WriteBytes(version.Value);
+                }
+
+                chunk.WriteInt64(version.ModRevision);
+                chunk.WriteInt64(version.CreateRevision);
+                chunk.WriteInt64(version.Version);
+                chunk.WriteInt64(version.Lease);
+            }
+
+            await FlushAsync(force: false);
+        }
+
+        chunk.WriteInt32(0);
+
+        chunk.WriteInt32(snapshot.Requests.Count);
+        foreach (var (id, request) in snapshot.Requests)
+        {
+            chunk.WriteString(id);
+            chunk.WriteUInt64(request.Fingerprint);
+            var result = new PayloadWriter();
+            ResultCodec.Write(result, request.Result);
+            chunk.WriteBytes(result.WrittenSpan);
+            await FlushAsync(force: false);
+        }
+
+        await FlushAsync(force: true);
+        chunk.WriteUInt64(hash.GetCurrentHashAsUInt64());
+        chunk.WriteInt32(unchecked((int)EndMarker));
+        await writeChunk(chunk.WrittenMemory, token);
+    }
+
+    /// <exception cref="InvalidDataException">The input is not a complete, intact snapshot of a format this version reads.</exception>
+    public static StoreSnapshot Read(Stream input)
+    {
+        var hashing = new HashingStream(input);
+        using var reader = new BinaryReader(hashing, PayloadReader.StrictUtf8, leaveOpen: true);
+        try
+        {
+            if (reader.ReadUInt32() != Magic)
+            {
+                throw new InvalidDataException("This is not a RaftKv snapshot (bad header).");
+            }
+
+            var format = reader.ReadInt32();
+            if (format != FormatVersion)
+            {
+                throw new InvalidDataException($"The snapshot format {format} is not readable by this version, which reads format {FormatVersion}.");
+            }
+
+            var revision = reader.ReadInt64();
+            var compactRevision = reader.ReadInt64();
+            if (revision < 1 || compactRevision < 0 || compactRevision > revision)
+            {
+                throw new InvalidDataException($"Invalid revisions {revision} (compacted at {compactRevision}).");
+            }
+
+            var keyCount = ReadCount(reader, int.MaxValue);
+            var keys = new List<KeyValuePair<byte[], KeyVersion>>(Math.Min(keyCount, 1 << 20));
+            long liveKeys = 0;
+            for (var i = 0; i < keyCount; i++)
+            {
+                var key = ReadBytes(reader, RequestRules.MaxKeyBytes);
+                if (key.Length == 0)
+                {
+                    throw new InvalidDataException("An empty key.");
+                }
+
+                var history = ReadHistory(reader, revision);
+                keys.Add(new(key, history));
+                liveKeys += history.IsTombstone ? 0 : 1;
+            }
+
+            if (ReadCount(reader, 0) != 0)
+            {
+                throw new InvalidDataException("This version does not read leases.");
+            }
+
+            var requestCount = ReadCount(reader, KeyValueStore.RequestIdCapacity);
+            var requests = new List<KeyValuePair<string, RememberedRequest>>(requestCount);
+            for (var i = 0; i < requestCount; i++)
+            {
+                var id = PayloadReader.StrictUtf8.GetString(ReadBytes(reader, MaxRequestIdBytes));
+                var fingerprint = reader.ReadUInt64();
+                var encoded = new PayloadReader(ReadBytes(reader, MaxResultBytes));
+                var result = ResultCodec.Read(ref encoded);
+                requests.Add(new(id, new RememberedRequest(fingerprint, result)));
+            }
+
+            var expected = hashing.CurrentHash;
+            if (reader.ReadUInt64() != expected || reader.ReadUInt32() != EndMarker)
+            {
+                throw new InvalidDataException("The snapshot's checksum does not match its content.");
+            }
+
+            PersistentSortedMap<KeyVersion> map;
+            try
+            {
+                map = PersistentSortedMap<KeyVersion>.FromSorted(keys);
+            }
+            catch (ArgumentException)
+            {
+                throw new InvalidDataException("The snapshot's keys are not in ascending order.");
+            }
+
+            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map }, requests);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("The snapshot is truncated.", e);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new InvalidDataException("A request id in the snapshot is not valid UTF-8.", e);
+        }
+    }
+
+    private static KeyVersion ReadHistory(BinaryReader reader, long revision)
+    {
+        var count = ReadCount(reader, int.MaxValue);
+        if (count == 0)
+        {
+            throw new InvalidDataException("A key without versions.");
+        }
+
+        KeyVersion? history = null;
+        for (var i = 0; i < count; i++)
+        {
+            var tombstone = reader.ReadBoolean();
+            var value = tombstone ? null : ReadBytes(reader, CommandCodec.MaxValueBytes);
+            var version = new KeyVersion(value, reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), history);
+            if (version.ModRevision < 1 || version.ModRevision > revision || (history is not null && version.ModRevision <= history.ModRevision))
+            {
+                throw new InvalidDataException($"Invalid version history (modRevision {version.ModRevision}).");
+            }
+
+            history = version;
+        }
+
+        return history!;
+    }
+
+    private static int ReadCount(BinaryReader reader, int max)
+    {
+        var count = reader.ReadInt32();
+        return count >= 0 && count <= max ? count : throw new InvalidDataException($"Invalid count {count} in snapshot.");
+    }
+
+    private static byte[] ReadBytes(BinaryReader reader, int maxLength)
+    {
+        var length = reader.ReadInt32();
+        if (length < 0 || length > maxLength)
+        {
+            throw new InvalidDataException($"Invalid length {length} in snapshot (at most {maxLength}).");
+        }
+
+        var bytes = reader.ReadBytes(length);
+        return bytes.Length == length ? bytes : throw new EndOfStreamException();
+    }
+
+    /// <summary>Hashes every byte read through it.</summary>
+    private sealed class HashingStream(Stream inner) : Stream
+    {
+        private readonly XxHash64 hash = new();
+
+        public ulong CurrentHash => hash.GetCurrentHashAsUInt64();
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            hash.Append(buffer[..read]);
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

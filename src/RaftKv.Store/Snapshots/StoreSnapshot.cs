@@ -1,0 +1,8 @@
+using RaftKv.Store.Keyspace;
+
+namespace RaftKv.Store.Snapshots;
+
+/// <summary>The whole replicated state at one point of the log.</summary>
+/// <param name="View">The keyspace with its retained history.</param>
+/// <param name="Requests">The remembered request ids, oldest first.</param>
+public sealed record StoreSnapshot(KeyspaceView View, IReadOnlyList<KeyValuePair<string, RememberedRequest>> Requests);

@@ -1,0 +1,153 @@
+using RaftKv.Store.Binary;
+using RaftKv.Store.Commands;
+using RaftKv.Store.Keyspace;
+using RaftKv.Store.Results;
+using RaftKv.Store.Snapshots;
+using static RaftKv.Store.Tests.StoreTestKit;
+
+namespace RaftKv.Store.Tests;
+
+public sealed class CodecTests
+{
+    private static readonly WriteCommand[] Samples =
+    [
+        new("id-1", new PutRequest(B("a/b/ключ/🔑"), [0, 255, 1], Lease: 7, PrevKv: true, IgnoreLease: true)),
+        new("", new PutRequest(B("k"), [])),
+        new("big", new PutRequest(B("k"), new byte[70_000])),
+        new("d", new DeleteRangeRequest(KeyRange.Prefix(B("p/")), PrevKv: true)),
+        new("c", new CompactRequest(long.MaxValue)),
+        new("t", new TxnRequest(
+            [Cmp("k", CompareTarget.Value, CompareResult.NotEqual, value: "x"), Cmp("j", CompareTarget.ModRevision, CompareResult.Less, 9)],
+            [new PutRequest(B("k"), B("v")), new TxnRequest([], [new DeleteRangeRequest(KeyRange.From(B("z")))], [])],
+            [new RangeRequest(KeyRange.Between(B("a"), B("b")), 3, 10, KeysOnly: true, SortOrder: SortOrder.Descend, SortTarget: SortTarget.Mod, MaxCreateRevision: 5)])),
+    ];
+
+    [Fact]
+    public void A_batch_round_trips()
+    {
+        var decoded = CommandCodec.Decode(CommandCodec.Encode(Samples));
+        Assert.Equal(Samples.Length, decoded.Count);
+        for (var i = 0; i < Samples.Length; i++)
+        {
+            // Records compare arrays by reference: compare the encodings instead.
+            Assert.Equal(CommandCodec.Encode(Samples[i]), CommandCodec.Encode(decoded[i]));
+            Assert.Equal(CommandFingerprint.Of(Samples[i].Request), CommandFingerprint.Of(decoded[i].Request));
+        }
+    }
+
+    [Fact]
+    public void Every_truncation_of_an_entry_fails_cleanly()
+    {
+        var encoded = CommandCodec.Encode(Samples);
+        for (var length = 0; length < encoded.Length; length += 97)
+        {
+            Assert.Throws<InvalidDataException>(() => CommandCodec.Decode(encoded.AsSpan(0, length)));
+        }
+    }
+
+    [Fact]
+    public void Corrupted_bytes_never_throw_anything_but_invalid_data()
+    {
+        var encoded = CommandCodec.Encode(Samples[5]);
+        var random = new Random(7);
+        for (var i = 0; i < 2000; i++)
+        {
+            var corrupted = encoded.ToArray();
+            corrupted[random.Next(corrupted.Length)] = (byte)random.Next(256);
+            try
+            {
+                CommandCodec.Decode(corrupted);
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public void Entries_of_an_unknown_format_or_kind_are_refused_by_name()
+    {
+        var encoded = CommandCodec.Encode(Samples[1]);
+        encoded[0] = CommandCodec.FormatVersion + 1;
+        Assert.Contains("newer", Assert.Throws<InvalidDataException>(() => CommandCodec.Decode(encoded)).Message, StringComparison.Ordinal);
+
+        encoded[0] = 1;
+        Assert.Contains("predates", Assert.Throws<InvalidDataException>(() => CommandCodec.Decode(encoded)).Message, StringComparison.Ordinal);
+
+        var unknownKind = CommandCodec.Encode(Samples[1]);
+        unknownKind[1 + 4 + 4] = 200; // after the format, the count and the empty request id
+        Assert.Contains("Unknown request kind 200", Assert.Throws<InvalidDataException>(() => CommandCodec.Decode(unknownKind)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Results_round_trip()
+    {
+        var kv = new KeyValue(B("k"), B("v"), 2, 3, 2, 0);
+        var result = new CommandResult(CommandStatus.Applied, 9, new TxnResult(true, [new PutResult(kv), new DeleteRangeResult(2, [kv]), new RangeResult(5, true, [kv, kv]), null]));
+        var writer = new PayloadWriter();
+        ResultCodec.Write(writer, result);
+        var reader = new PayloadReader(writer.WrittenSpan);
+        var decoded = ResultCodec.Read(ref reader);
+        var again = new PayloadWriter();
+        ResultCodec.Write(again, decoded);
+        Assert.Equal(writer.ToArray(), again.ToArray());
+    }
+}
+
+public sealed class SnapshotTests
+{
+    [Fact]
+    public void A_snapshot_mid_history_restores_every_retained_version_the_compaction_and_the_request_ids()
+    {
+        var store = new KeyValueStore();
+        store.Put("a", "1", id: "c:first");
+        store.Put("a", "2");
+        store.Put("b", "x");
+        store.Delete("b");
+        store.Put("c", "y");
+        store.Run(new CompactRequest(3));
+        store.Put("a", "3");
+
+        var restored = store.RoundTrip();
+        Assert.Equal(store.View with { }, restored.View with { Keys = store.View.Keys });
+        for (var revision = 3; revision <= store.View.Revision; revision++)
+        {
+            var expected = store.Range(KeyRange.Prefix([]), revision).Kvs.Select(kv => (S(kv.Key), S(kv.Value), kv.CreateRevision, kv.ModRevision, kv.Version));
+            var actual = restored.Range(KeyRange.Prefix([]), revision).Kvs.Select(kv => (S(kv.Key), S(kv.Value), kv.CreateRevision, kv.ModRevision, kv.Version));
+            Assert.Equal(expected, actual);
+        }
+
+        Assert.True(restored.Put("a", "1", id: "c:first").Replayed);
+
+        // Compaction goes on from the restored state as it would have from the original.
+        restored.Run(new CompactRequest(8));
+        store.Run(new CompactRequest(8));
+        Assert.Equal(store.Range(KeyRange.Prefix([]), 8).Keys(), restored.Range(KeyRange.Prefix([]), 8).Keys());
+    }
+
+    [Fact]
+    public async Task A_corrupt_truncated_or_unknown_snapshot_is_refused()
+    {
+        var store = new KeyValueStore();
+        for (var i = 0; i < 100; i++)
+        {
+            store.Put($"k{i}", new string('v', i));
+        }
+
+        using var stream = new MemoryStream();
+        await SnapshotCodec.WriteAsync(store.Capture(), async (chunk, token) => await stream.WriteAsync(chunk, token), CancellationToken.None);
+        var bytes = stream.ToArray();
+
+        var flipped = bytes.ToArray();
+        flipped[bytes.Length / 2] ^= 0x40;
+        Assert.Contains("checksum", Read(flipped), StringComparison.Ordinal);
+        Assert.Contains("truncated", Read(bytes[..^7]), StringComparison.Ordinal);
+
+        var newer = bytes.ToArray();
+        newer[4] = 99;
+        Assert.Contains("format 99", Read(newer), StringComparison.Ordinal);
+        Assert.Contains("not a RaftKv snapshot", Read([1, 2, 3, 4, 5, 6, 7, 8]), StringComparison.Ordinal);
+
+        static string Read(byte[] data) => Assert.Throws<InvalidDataException>(() => SnapshotCodec.Read(new MemoryStream(data))).Message;
+    }
+}
