@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Checks a recorded history (JSONL) for linearizability, one register per key.
-# Usage: scripts/check-history.sh HISTORY.jsonl [--time-limit-seconds N]   (N: search time per key, default 30)
-# Exit code: 0 linearizable, 1 violation, 2 unknown (a key ran out of time or memory), 3 unusable input,
+# Checks a recorded history (JSONL): for linearizability, one register per key, or, if it holds transfers
+# (the bank workload), for the bank's invariants.
+# Usage: scripts/check-history.sh HISTORY.jsonl [--time-limit-seconds N]
+#   (N: search time per key, or for a whole bank history; default 30)
+# Exit code: 0 valid, 1 violation, 2 unknown (a search ran out of time or memory), 3 unusable input,
 # 4 the checker did not build.
 set -euo pipefail
 

@@ -24,6 +24,19 @@ public enum WriteOutcome
 /// <param name="Detail">Why it was not applied, from the server's problem details or the transport.</param>
 public readonly record struct WriteResult(WriteOutcome Outcome, long Revision, long ModRevision, bool Deleted, int? StatusCode, string? Detail);
 
+/// <param name="Outcome">Applied, not applied or unknown; never <see cref="WriteOutcome.PreconditionFailed"/>.</param>
+/// <param name="Revision">The store revision after the delete, when applied.</param>
+/// <param name="Deleted">How many keys were removed, when applied.</param>
+/// <param name="StatusCode">The HTTP status, or null if no response arrived.</param>
+/// <param name="Detail">Why it was not applied.</param>
+public readonly record struct DeleteRangeResult(WriteOutcome Outcome, long Revision, long Deleted, int? StatusCode, string? Detail);
+
+/// <param name="Outcome">Applied, not applied (also for a revision in the future or already compacted) or unknown.</param>
+/// <param name="CompactRevision">The compact revision now, when applied; when refused, the current one if the server said.</param>
+/// <param name="StatusCode">The HTTP status, or null if no response arrived.</param>
+/// <param name="Detail">Why it was not applied.</param>
+public readonly record struct CompactResult(WriteOutcome Outcome, long CompactRevision, int? StatusCode, string? Detail);
+
 /// <summary>What a read request found.</summary>
 public enum ReadOutcome
 {
@@ -39,7 +52,20 @@ public enum ReadOutcome
 /// <param name="ModRevision">The key's modRevision, when found.</param>
 /// <param name="StatusCode">The HTTP status, or null if no response arrived.</param>
 /// <param name="Detail">Why it failed.</param>
-public readonly record struct ReadResult(ReadOutcome Outcome, byte[]? Value, long ModRevision, int? StatusCode, string? Detail);
+public readonly record struct ReadResult(ReadOutcome Outcome, byte[]? Value, long ModRevision, int? StatusCode, string? Detail)
+{
+    /// <summary>The store revision that created the key, when found.</summary>
+    public long CreateRevision { get; init; }
+
+    /// <summary>1 when the key was created, one more for each put since; when found.</summary>
+    public long Version { get; init; }
+
+    /// <summary>The key's lease (0 if none), when found.</summary>
+    public long Lease { get; init; }
+
+    /// <summary>The store revision the read was served at (0 if the server did not say).</summary>
+    public long Revision { get; init; }
+}
 
 /// <summary>How fresh a read must be.</summary>
 public enum Consistency

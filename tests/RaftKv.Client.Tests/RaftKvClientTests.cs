@@ -84,10 +84,23 @@ public sealed class RaftKvClientTests : IAsyncLifetime
 
         var write = await client.PutAsync("w", Bytes("v"), node: 2);
         var read = await client.GetAsync("w", node: 2);
+        var txn = await client.TxnAsync(new TxnRequest { Success = [TxnOp.Put("w", "v")] }, node: 2);
+        var deleteRange = await client.DeleteRangeAsync(KeyRange.WithPrefix("w"), node: 2);
+        var compact = await client.CompactAsync(1, node: 2);
+        var range = await client.RangePageAsync(KeyRange.WithPrefix("w"), node: 2);
 
         Assert.Equal(WriteOutcome.Unknown, write.Outcome);
         Assert.Null(write.StatusCode);
         Assert.Equal(ReadOutcome.Failed, read.Outcome);
+        Assert.Equal((WriteOutcome.Unknown, WriteOutcome.Unknown, WriteOutcome.Unknown), (txn.Outcome, deleteRange.Outcome, compact.Outcome));
+        Assert.Equal((RangeOutcome.Failed, null), (range.Outcome, range.StatusCode));
+        await Assert.ThrowsAsync<RangeFailedException>(async () =>
+        {
+            await foreach (var item in client.RangeAsync(KeyRange.All, node: 2))
+            {
+                Assert.Fail($"listed {item.Key} from a dead node");
+            }
+        });
     }
 
     [Fact]
@@ -118,10 +131,16 @@ public sealed class RaftKvClientTests : IAsyncLifetime
 
         var write = await client.PutAsync("no-quorum", Bytes("v"), node: node);
         var read = await client.GetAsync("anything", node: node);
+        var txn = await client.TxnAsync(new TxnRequest { Success = [TxnOp.Put("no-quorum", "v")] }, node: node);
+        var range = await client.RangePageAsync(KeyRange.All, node: node);
+        var local = await client.RangePageAsync(KeyRange.All, new RangeOptions { Consistency = Consistency.Local }, node: node);
 
         Assert.Equal(WriteOutcome.NotApplied, write.Outcome);
         Assert.Equal(503, write.StatusCode);
         Assert.Equal(ReadOutcome.Failed, read.Outcome);
         Assert.Equal(503, read.StatusCode);
+        Assert.Equal((WriteOutcome.NotApplied, 503), (txn.Outcome, txn.StatusCode));
+        Assert.Equal((RangeOutcome.Failed, 503), (range.Outcome, range.StatusCode));
+        Assert.Equal(RangeOutcome.Ok, local.Outcome);
     }
 }

@@ -100,7 +100,7 @@ public static class KvApi
         }
 
         var result = view.Range(request);
-        return KvJson.Ok(json => KvJson.WriteRange(json, view.Revision, result, base64.Value));
+        return KvJson.Ok(json => KvJson.WriteRange(json, view.Revision, result, base64.Value, request.KeysOnly));
     }
 
     private static async Task<IResult> PutAsync(HttpContext context, WriteCoordinator writes, IOptions<RaftKvOptions> options)

@@ -14,8 +14,8 @@ public static class KvJson
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>A range answer: revision, count, more, next (the key to continue from), kvs.</summary>
-    public static void WriteRange(Utf8JsonWriter json, long revision, RangeResult range, bool base64)
+    /// <summary>A range answer: revision, count, more, next (the key to continue from), kvs (without values when <paramref name="keysOnly"/>).</summary>
+    public static void WriteRange(Utf8JsonWriter json, long revision, RangeResult range, bool base64, bool keysOnly)
     {
         json.WriteStartObject();
         json.WriteNumber("revision", revision);
@@ -35,7 +35,7 @@ public static class KvJson
         json.WriteStartArray("kvs");
         foreach (var kv in range.Kvs)
         {
-            WriteKv(json, kv, base64, withValue: true);
+            WriteKv(json, kv, base64, withValue: !keysOnly);
         }
 
         json.WriteEndArray();

@@ -40,7 +40,7 @@ public static class TxnApi
         }
 
         var result = await writes.WriteAsync(new WriteCommand(requestId, txn));
-        return WriteResults.ToHttp(context, result, outcome => KvJson.Ok(json => TxnJson.WriteResult(json, outcome, names)));
+        return WriteResults.ToHttp(context, result, outcome => KvJson.Ok(json => TxnJson.WriteResult(json, outcome, txn, names)));
     }
 
     private static async Task<IResult> CompactAsync(HttpContext context, WriteCoordinator writes)
@@ -151,10 +151,11 @@ public static class TxnJson
         return error is null;
     }
 
-    public static void WriteResult(Utf8JsonWriter json, CommandResult outcome, (string[] Success, string[] Failure) names)
+    public static void WriteResult(Utf8JsonWriter json, CommandResult outcome, TxnRequest request, (string[] Success, string[] Failure) names)
     {
         var txn = (TxnResult)outcome.Result!;
         var labels = txn.Succeeded ? names.Success : names.Failure;
+        var ops = txn.Succeeded ? request.Success : request.Failure;
         json.WriteStartObject();
         json.WriteBoolean("succeeded", txn.Succeeded);
         json.WriteNumber("revision", outcome.Revision);
@@ -200,7 +201,7 @@ public static class TxnJson
                     json.WriteEndObject();
                     break;
                 case RangeResult range:
-                    KvJson.WriteRange(json, outcome.Revision, range, base64: false);
+                    KvJson.WriteRange(json, outcome.Revision, range, base64: false, ((RangeRequest)ops[i]).KeysOnly);
                     break;
             }
 

@@ -88,7 +88,7 @@ public sealed class CheckCommandTests : IDisposable
 
         var (exitCode, output, _) = RunOn(write, write.Complete(HistoryEventType.Ok, 2), read, read.Complete(HistoryEventType.Ok, 4, "a"));
 
-        Assert.Equal(CheckCommand.ExitLinearizable, exitCode);
+        Assert.Equal(CheckCommand.ExitValid, exitCode);
         Assert.Contains("Checked 1 keys, 2 operations", output, StringComparison.Ordinal);
         Assert.Contains("Verdict: linearizable", output, StringComparison.Ordinal);
     }
@@ -111,6 +111,75 @@ public sealed class CheckCommandTests : IDisposable
         Assert.Contains("process 1 on node n2: write \"b\" ok, invoked 30, completed 40", output, StringComparison.Ordinal);
         Assert.Contains("process 2 on node n3: read -> \"a\" ok, invoked 50, completed 60", output, StringComparison.Ordinal);
         Assert.Contains("Verdict: NOT linearizable", output, StringComparison.Ordinal);
+    }
+
+    private static HistoryEvent[] Bank(long readRevision, params long[] readBalances)
+    {
+        var init = HistoryEvent.InvokeInit(0, "bank/", BankOps.Balances(10, 10), 1, "n1");
+        var transfer = HistoryEvent.InvokeTransfer(1, "bank/", new Transfer(0, 1, 4), 3, "n2");
+        var read = HistoryEvent.InvokeRead(2, "bank/", 5, "n3");
+        return
+        [
+            init, init.CompleteBank(HistoryEventType.Ok, 2, revision: 1),
+            transfer, transfer.CompleteBank(HistoryEventType.Ok, 4, revision: 2),
+            read, read.CompleteBank(HistoryEventType.Ok, 6, readRevision, BankOps.Balances(readBalances)),
+        ];
+    }
+
+    [Fact]
+    public void A_valid_bank_history_exits_0()
+    {
+        var (exitCode, output, _) = RunOn(Bank(2, 6, 14));
+
+        Assert.Equal(CheckCommand.ExitValid, exitCode);
+        Assert.Contains("Checked the bank: 2 accounts, total 20, 1 ok reads, transfers 1 ok, 0 failed, 0 unknown; with revisions", output, StringComparison.Ordinal);
+        Assert.Contains("Verdict: valid", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bank_violation_exits_1_and_says_what_was_broken()
+    {
+        var (exitCode, output, _) = RunOn(Bank(1, 10, 10));
+
+        Assert.Equal(CheckCommand.ExitViolation, exitCode);
+        Assert.Contains("Violation (stale-read): the read (process 2 on n3, invoked 5, completed 6) was served at revision 1", output, StringComparison.Ordinal);
+        Assert.Contains("Verdict: INVALID (1 violations)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bank_read_out_of_time_exits_2()
+    {
+        var init = HistoryEvent.InvokeInit(0, "bank/", BankOps.Balances(10, 10), 1, "n1");
+        var transfer = HistoryEvent.InvokeTransfer(1, "bank/", new Transfer(0, 1, 4), 3, "n2");
+        var read = HistoryEvent.InvokeRead(2, "bank/", 5, "n3");
+
+        // The transfer never completes, so only a search can say whether the read may reflect it.
+        using (var writer = HistoryWriter.Create(path))
+        {
+            foreach (var historyEvent in new[] { init, init.CompleteBank(HistoryEventType.Ok, 2, revision: 1), transfer, read, read.CompleteBank(HistoryEventType.Ok, 6, 2, BankOps.Balances(6, 14)) })
+            {
+                writer.Append(historyEvent);
+            }
+        }
+
+        var (exitCode, output, _) = Run(path, "--time-limit-seconds", "0.000000001");
+
+        Assert.Equal(CheckCommand.ExitUnknown, exitCode);
+        Assert.Contains("Verdict: unknown (the search ran out of time with 1 reads undecided)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bank_history_without_its_init_or_mixed_with_registers_exits_3()
+    {
+        var withoutInit = Bank(2, 6, 14)[2..];
+        var write = HistoryEvent.InvokeWrite(9, "k", "a", 7, "n1");
+
+        var (missing, _, missingError) = RunOn(withoutInit);
+        var (mixed, _, mixedError) = RunOn([.. Bank(2, 6, 14), write, write.Complete(HistoryEventType.Ok, 8)]);
+
+        Assert.Equal((CheckCommand.ExitBadInput, CheckCommand.ExitBadInput), (missing, mixed));
+        Assert.Contains("not a usable bank history: A bank history needs exactly one ok init", missingError, StringComparison.Ordinal);
+        Assert.Contains("no register operations", mixedError, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -104,6 +104,54 @@ public sealed class HistoryReaderTests
     }
 
     [Fact]
+    public void Bank_lines_are_read_with_their_transfers_balances_and_revisions()
+    {
+        var events = Read(
+            """{"process": 0, "type": "invoke", "f": "init", "key": "bank/", "value": {"0": 10, "1": 10}, "time": 1, "node": "n1"}""",
+            """{"process": 0, "type": "ok", "f": "init", "key": "bank/", "value": {"1": 10, "0": 10}, "revision": 2, "time": 2, "node": "n1"}""",
+            """{"process": 1, "type": "invoke", "f": "transfer", "key": "bank/", "value": {"from": 0, "to": 1, "amount": 4}, "time": 3, "node": "n2"}""",
+            """{"process": 1, "type": "fail", "f": "transfer", "key": "bank/", "value": {"amount": 4, "to": 1, "from": 0}, "time": 4, "node": "n2"}""",
+            """{"process": 2, "type": "invoke", "f": "read", "key": "bank/", "value": null, "time": 5, "node": "n3"}""",
+            """{"process": 2, "type": "ok", "f": "read", "key": "bank/", "value": {"0": 10, "1": 10}, "revision": 2, "time": 6, "node": "n3"}""");
+
+        var operations = Operation.Pair(events);
+        Assert.Equal([BankOps.Balances(10, 10), null, BankOps.Balances(10, 10)], operations.Select(o => o.Balances));
+        Assert.Equal([2, null, 2], operations.Select(o => o.Revision));
+        Assert.Equal(new Transfer(0, 1, 4), operations[1].Transfer);
+        Assert.Equal(OperationOutcome.Fail, operations[1].Type);
+    }
+
+    [Theory]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "transfer", "key": "b", "value": {"from": 0, "to": 1}, "time": 1, "node": "n1"}""", "value of a transfer")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "transfer", "key": "b", "value": {"from": "0", "to": 1, "amount": 1}, "time": 1, "node": "n1"}""", "value of a transfer")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "transfer", "key": "b", "value": {"from": 0, "to": 1, "amount": 1, "x": 1}, "time": 1, "node": "n1"}""", "value of a transfer")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "transfer", "key": "b", "value": {"from": 0, "to": 1, "amount": 9000000000000}, "time": 1, "node": "n1"}""", "within")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "init", "key": "b", "value": {"01": 5}, "time": 1, "node": "n1"}""", "object of balances")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "init", "key": "b", "value": {"0": "5"}, "time": 1, "node": "n1"}""", "object of balances")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "init", "key": "b", "value": null, "time": 1, "node": "n1"}""", "object of balances")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "read", "key": "b", "value": {"0": 5}, "time": 1, "node": "n1"}""", "read invoke must be null")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "write", "key": "b", "value": "a", "revision": 3, "time": 1, "node": "n1"}""", "revision")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "write", "key": "b", "value": "a", "revision": "3", "time": 1, "node": "n1"}""", "revision")]
+    public void Bank_lines_outside_the_format_are_rejected(string line, string problem)
+    {
+        var e = Rejected(line);
+
+        Assert.Equal(1, e.LineNumber);
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_transfer_completion_must_carry_the_transfer_invoked()
+    {
+        var e = Rejected(
+            """{"process": 1, "type": "invoke", "f": "transfer", "key": "b", "value": {"from": 0, "to": 1, "amount": 1}, "time": 1, "node": "n1"}""",
+            """{"process": 1, "type": "ok", "f": "transfer", "key": "b", "value": {"from": 0, "to": 1, "amount": 2}, "time": 2, "node": "n1"}""");
+
+        Assert.Equal(2, e.LineNumber);
+        Assert.Contains("differs from the value invoked", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_completion_earlier_than_its_invoke_is_rejected()
     {
         var e = Rejected(WriteInvoke.Replace("\"time\": 1", "\"time\": 5", StringComparison.Ordinal), WriteOk);

@@ -21,5 +21,5 @@ internal static class Ops
         operation with { Type = OperationOutcome.Info, Output = null, CompleteTime = long.MaxValue };
 
     public static Operation Failed(this Operation operation) =>
-        operation with { Type = OperationOutcome.Fail, Output = null };
+        operation with { Type = OperationOutcome.Fail, Output = null, Revision = null };
 }

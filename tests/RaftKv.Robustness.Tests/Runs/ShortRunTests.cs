@@ -48,6 +48,13 @@ public sealed class ShortRunTests(ITestOutputHelper output)
         Assert.True(check.Valid, check.Summary);
     }
 
+    [Fact]
+    public async Task Bank_under_partitions_kills_and_pauses_keeps_its_invariants()
+    {
+        var check = await RunAsync("bank-all-faults", new RunOptions { Workload = "bank", Nemesis = ["partition", "kill", "pause"], Seed = 6 });
+        Assert.True(check.Valid, check.Summary);
+    }
+
     /// <summary>Teeth: local reads on a partitioned node are stale, and the checker must say so.</summary>
     [Fact]
     public async Task Local_reads_under_partitions_are_caught_as_not_linearizable()

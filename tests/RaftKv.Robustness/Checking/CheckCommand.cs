@@ -4,19 +4,21 @@ using RaftKv.Robustness.History;
 namespace RaftKv.Robustness.Checking;
 
 /// <summary>
-/// The "check" verb: check HISTORY.jsonl [--time-limit-seconds N]. Exit codes: 0 linearizable, 1 violation,
-/// 2 unknown (a key's search ran out of time or memory), 3 unusable input (bad arguments, unreadable file, malformed line).
+/// The "check" verb: check HISTORY.jsonl [--time-limit-seconds N]. A history with transfers or an init is a bank
+/// history and gets the bank checker; any other gets the linearizability checker, one register per key.
+/// Exit codes: 0 valid (linearizable), 1 violation, 2 unknown (a search ran out of time or memory),
+/// 3 unusable input (bad arguments, unreadable file, malformed line, a bank history without its init).
 /// </summary>
 public static class CheckCommand
 {
-    public const int ExitLinearizable = 0;
+    public const int ExitValid = 0;
     public const int ExitViolation = 1;
     public const int ExitUnknown = 2;
     public const int ExitBadInput = 3;
 
     private const double DefaultTimeLimitSeconds = 30;
     private const int PrefixOperationsShown = 10;
-    private const string Usage = "usage: check HISTORY.jsonl [--time-limit-seconds N]";
+    private const string Usage = "usage: check HISTORY.jsonl [--time-limit-seconds N]   (N: search time per key, or for a whole bank history)";
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -49,14 +51,67 @@ public static class CheckCommand
         }
 
         var operations = Operation.Pair(events);
+        if (operations.Any(o => o.F is OperationFunction.Transfer or OperationFunction.Init || o.Balances is not null))
+        {
+            return CheckBank(path, events.Count, operations, timeLimit, output, error);
+        }
+
         var result = LinearizabilityChecker.Check(operations, timeLimit);
         Report(path, events.Count, operations, timeLimit, result, output);
         return result.Verdict switch
         {
-            Verdict.Linearizable => ExitLinearizable,
+            Verdict.Linearizable => ExitValid,
             Verdict.NotLinearizable => ExitViolation,
             _ => ExitUnknown,
         };
+    }
+
+    private static int CheckBank(string path, int eventCount, IReadOnlyList<Operation> operations, TimeSpan timeLimit, TextWriter output, TextWriter error)
+    {
+        BankResult result;
+        try
+        {
+            result = BankChecker.Check(operations, timeLimit);
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"{path}: not a usable bank history: {e.Message}");
+            return ExitBadInput;
+        }
+
+        ReportCounts(path, eventCount, operations, output);
+        output.WriteLine(string.Create(Invariant,
+            $"Checked the bank: {result.Accounts} accounts, total {result.Total}, {result.Reads} ok reads, transfers " +
+            $"{result.TransfersOk} ok, {result.TransfersFailed} failed, {result.TransfersUnknown} unknown; " +
+            $"{(result.Exact ? "with revisions" : "without revisions on every operation, so partly by real time only")}, " +
+            $"time limit {timeLimit.TotalSeconds} s, took {result.Elapsed.TotalSeconds:0.###} s"));
+        foreach (var violation in result.Violations)
+        {
+            output.WriteLine();
+            output.WriteLine($"Violation ({violation.Kind}): {violation.Message}");
+        }
+
+        output.WriteLine();
+        output.WriteLine(result.Verdict switch
+        {
+            BankVerdict.Valid => "Verdict: valid",
+            BankVerdict.Invalid => $"Verdict: INVALID ({result.Violations.Count} violations)",
+            _ => string.Create(Invariant, $"Verdict: unknown (the search ran out of time with {result.ReadsUndecided} reads undecided)"),
+        });
+        return result.Verdict switch
+        {
+            BankVerdict.Valid => ExitValid,
+            BankVerdict.Invalid => ExitViolation,
+            _ => ExitUnknown,
+        };
+    }
+
+    private static void ReportCounts(string path, int eventCount, IReadOnlyList<Operation> operations, TextWriter output)
+    {
+        int Count(OperationOutcome outcome) => operations.Count(o => o.Type == outcome);
+        output.WriteLine(string.Create(Invariant,
+            $"History {path}: {eventCount} events, {operations.Count} operations " +
+            $"({Count(OperationOutcome.Ok)} ok, {Count(OperationOutcome.Fail)} fail, {Count(OperationOutcome.Info)} info)"));
     }
 
     private static bool TryParseArguments(string[] args, out string path, out TimeSpan timeLimit, out string problem)
@@ -96,10 +151,7 @@ public static class CheckCommand
         string path, int eventCount, IReadOnlyList<Operation> operations, TimeSpan timeLimit,
         LinearizabilityResult result, TextWriter output)
     {
-        int Count(OperationOutcome outcome) => operations.Count(o => o.Type == outcome);
-        output.WriteLine(string.Create(Invariant,
-            $"History {path}: {eventCount} events, {operations.Count} operations " +
-            $"({Count(OperationOutcome.Ok)} ok, {Count(OperationOutcome.Fail)} fail, {Count(OperationOutcome.Info)} info)"));
+        ReportCounts(path, eventCount, operations, output);
         output.WriteLine(string.Create(Invariant,
             $"Checked {result.Keys.Count} keys, {result.Keys.Sum(k => k.OperationCount)} operations " +
             $"(fail operations and reads that did not end ok are dropped), time limit {timeLimit.TotalSeconds} s per key"));

@@ -14,7 +14,7 @@ public static class LinearizabilityChecker
     /// checked one after another, each with <paramref name="timeLimitPerKey"/> of search (and about 1 GiB of
     /// memory); a key whose search runs out, or is stopped by <paramref name="cancellationToken"/>, is Unknown.
     /// </summary>
-    /// <exception cref="ArgumentException">An operation completes before it was invoked.</exception>
+    /// <exception cref="ArgumentException">An operation completes before it was invoked, or is a bank operation.</exception>
     public static LinearizabilityResult Check(
         IEnumerable<Operation> operations, TimeSpan timeLimitPerKey, CancellationToken cancellationToken = default)
     {
@@ -22,6 +22,11 @@ public static class LinearizabilityChecker
         var byKey = new SortedDictionary<string, List<Operation>>(StringComparer.Ordinal);
         foreach (var operation in operations)
         {
+            if (operation.F is OperationFunction.Transfer or OperationFunction.Init || operation.Balances is not null)
+            {
+                throw new ArgumentException("Bank operations are checked by the bank checker, not against a register.", nameof(operations));
+            }
+
             if (operation.CompleteTime < operation.InvokeTime)
             {
                 throw new ArgumentException($"An operation on key \"{operation.Key}\" completes before it was invoked.", nameof(operations));

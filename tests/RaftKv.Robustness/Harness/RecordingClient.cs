@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using RaftKv.Client;
 using RaftKv.Robustness.History;
@@ -38,6 +39,88 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
         var result = await client.PutAsync(key, Encoding.UTF8.GetBytes(value), new WriteOptions { IfValue = expected }, node);
         return Record(invoke.Complete(Map(result.Outcome), HistoryClock.Now()));
     }
+
+    /// <summary>Bank: creates the accounts <c>prefix0</c>, <c>prefix1</c>, ... with their balances, in one transaction, only if none exists yet.</summary>
+    public async Task<HistoryEvent> InitAccountsAsync(int process, string prefix, Balances balances, int node)
+    {
+        var invoke = Record(HistoryEvent.InvokeInit(process, prefix, balances, HistoryClock.Now(), nodeIds[node]));
+        var result = await client.TxnAsync(new TxnRequest
+        {
+            Compare = [.. balances.Accounts.Keys.Select(account => Compare.Absent(AccountKey(prefix, account)))],
+            Success = [.. balances.Accounts.Select(account => TxnOp.Put(AccountKey(prefix, account.Key), Decimal(account.Value)))],
+        }, node);
+        return Record(invoke.CompleteBank(Map(result), HistoryClock.Now(), Revision(result)));
+    }
+
+    /// <summary>
+    /// Bank: reads every account at one revision, then moves the amount in a transaction that applies only if
+    /// neither account changed since (both modRevisions compared). A source without the funds, or an answer
+    /// that cannot be read, ends the transfer as fail before anything was sent; a compare that did not hold is fail.
+    /// </summary>
+    public async Task<HistoryEvent> TransferAsync(int process, string prefix, Transfer transfer, int node)
+    {
+        var invoke = Record(HistoryEvent.InvokeTransfer(process, prefix, transfer, HistoryClock.Now(), nodeIds[node]));
+        var read = await client.RangePageAsync(KeyRange.WithPrefix(prefix), new RangeOptions(), node);
+        var accounts = read.Page?.Items.ToDictionary(item => item.Key);
+        var fromKey = AccountKey(prefix, transfer.From);
+        var toKey = AccountKey(prefix, transfer.To);
+        if (accounts is null || !accounts.TryGetValue(fromKey, out var from) || !accounts.TryGetValue(toKey, out var to) ||
+            Balance(from) < transfer.Amount)
+        {
+            return Record(invoke.CompleteBank(HistoryEventType.Fail, HistoryClock.Now()));
+        }
+
+        var result = await client.TxnAsync(new TxnRequest
+        {
+            Compare = [Compare.ModRevision(fromKey, CompareResult.Equal, from.ModRevision), Compare.ModRevision(toKey, CompareResult.Equal, to.ModRevision)],
+            Success = [TxnOp.Put(fromKey, Decimal(Balance(from) - transfer.Amount)), TxnOp.Put(toKey, Decimal(Balance(to) + transfer.Amount))],
+        }, node);
+        return Record(invoke.CompleteBank(Map(result), HistoryClock.Now(), Revision(result)));
+    }
+
+    /// <summary>Bank: one range read of every account, recorded with the revision it was served at.</summary>
+    public async Task<HistoryEvent> ReadAccountsAsync(int process, string prefix, int node, Consistency? consistency = null)
+    {
+        var invoke = Record(HistoryEvent.InvokeRead(process, prefix, HistoryClock.Now(), nodeIds[node]));
+        var result = await client.RangePageAsync(KeyRange.WithPrefix(prefix), new RangeOptions { Consistency = consistency ?? readConsistency }, node);
+        if (result.Page is not { } page)
+        {
+            return Record(invoke.CompleteBank(HistoryEventType.Fail, HistoryClock.Now()));
+        }
+
+        if (page.More)
+        {
+            throw new InvalidOperationException($"The accounts under {prefix} do not fit in one page; a read must see them all at once.");
+        }
+
+        var balances = new Balances(page.Items.Select(item => new KeyValuePair<int, long>(Account(prefix, item.Key), Balance(item))));
+        return Record(invoke.CompleteBank(HistoryEventType.Ok, HistoryClock.Now(), page.Revision, balances));
+    }
+
+    private static string AccountKey(string prefix, int account) => prefix + account.ToString(CultureInfo.InvariantCulture);
+
+    private static string Decimal(long balance) => balance.ToString(CultureInfo.InvariantCulture);
+
+    /// <exception cref="InvalidOperationException">Only the bank workload writes under its prefix, so anything else is corruption.</exception>
+    private static int Account(string prefix, string key)
+        => int.TryParse(key.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var account)
+            ? account
+            : throw new InvalidOperationException($"Key {key} under {prefix} is not an account.");
+
+    /// <exception cref="InvalidOperationException">The account holds something other than a decimal balance.</exception>
+    private static long Balance(KeyValueItem item)
+        => long.TryParse(item.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var balance)
+            ? balance
+            : throw new InvalidOperationException($"Account {item.Key} holds \"{Encoding.UTF8.GetString(item.Value ?? [])}\", not a balance.");
+
+    private static HistoryEventType Map(TxnResult result) => result.Outcome switch
+    {
+        WriteOutcome.Applied => result.Succeeded ? HistoryEventType.Ok : HistoryEventType.Fail,
+        WriteOutcome.PreconditionFailed or WriteOutcome.NotApplied => HistoryEventType.Fail,
+        _ => HistoryEventType.Info,
+    };
+
+    private static long? Revision(TxnResult result) => Map(result) == HistoryEventType.Ok ? result.Revision : null;
 
     private static HistoryEventType Map(WriteOutcome outcome) => outcome switch
     {

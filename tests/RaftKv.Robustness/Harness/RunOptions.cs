@@ -8,7 +8,10 @@ public sealed record RunOptions
 {
     public static readonly IReadOnlyList<string> NemesisKinds = ["partition", "kill", "pause"];
 
-    /// <summary><c>register</c> (read, write, compare-and-set on a few hot keys) or <c>set</c> (unique adds).</summary>
+    /// <summary>
+    /// <c>register</c> (read, write, compare-and-set on a few hot keys), <c>set</c> (unique adds) or <c>bank</c>
+    /// (transfers between accounts in transactions, and reads of every account at one revision).
+    /// </summary>
     public string Workload { get; init; } = "register";
 
     /// <summary>Fault kinds the nemesis draws from: partition, kill, pause. Empty: no faults.</summary>
@@ -30,17 +33,17 @@ public sealed record RunOptions
     /// <summary>How often the nemesis starts a fault; each lasts about this long too.</summary>
     public TimeSpan NemesisInterval { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Read consistency of the register workload: linearizable, lease, or local (which can be stale: the suite must catch it).</summary>
+    /// <summary>Read consistency of the register and bank workloads' reads: linearizable, lease, or local (which can be stale: the suite must catch it).</summary>
     public Consistency ReadConsistency { get; init; } = Consistency.Linearizable;
 
     /// <summary>Seeds every random choice of clients and nemesis, so a schedule can be replayed.</summary>
     public int Seed { get; init; } = Environment.TickCount;
 
-    /// <summary>Search budget of the linearizability checker, per key.</summary>
+    /// <summary>Search budget of the linearizability checker, per key; of the bank checker, for the whole history.</summary>
     public TimeSpan CheckTimeLimit { get; init; } = TimeSpan.FromSeconds(30);
 
     public const string Usage = """
-        usage: jepsen.sh [--workload register|set] [--nemesis partition,kill,pause] [--time-limit S]
+        usage: jepsen.sh [--workload register|set|bank] [--nemesis partition,kill,pause] [--time-limit S]
                          [--rate OPS] [--concurrency N] [--nodes N] [--out DIR] [--nemesis-interval S]
                          [--read-consistency linearizable|lease|local] [--seed N] [--check-time-limit S]
         """;
@@ -55,7 +58,7 @@ public sealed record RunOptions
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value.");
             options = name switch
             {
-                "--workload" => options with { Workload = OneOf(name, Value(), "register", "set") },
+                "--workload" => options with { Workload = OneOf(name, Value(), "register", "set", "bank") },
                 "--nemesis" => options with { Nemesis = ParseNemesis(Value()) },
                 "--time-limit" => options with { TimeLimit = TimeSpan.FromSeconds(Number(name, Value(), 1, 86_400)) },
                 "--rate" => options with { Rate = Number(name, Value(), 0, 100_000) },

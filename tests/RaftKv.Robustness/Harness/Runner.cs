@@ -33,10 +33,14 @@ public sealed class Runner(RunOptions options, TextWriter log)
             var recorder = new RecordingClient(client, history, cluster.Ids, options.ReadConsistency);
             var clients = new ClientPool(options.Concurrency, options.Rate, options.Seed);
             var finalProcess = 1_000_000;
-            workload = options.Workload == "set"
-                ? new SetWorkload(recorder, clients, finalProcess)
-                : new RegisterWorkload(recorder, clients, finalProcess);
+            workload = options.Workload switch
+            {
+                "set" => new SetWorkload(recorder, clients, finalProcess),
+                "bank" => new BankWorkload(recorder, clients, finalProcess),
+                _ => new RegisterWorkload(recorder, clients, finalProcess),
+            };
 
+            await workload.SetUpAsync();
             log.WriteLine($"{options.Workload} workload for {options.TimeLimit.TotalSeconds:0} s, nemesis: {(options.Nemesis.Count == 0 ? "none" : string.Join(",", options.Nemesis))}");
             using var stop = new CancellationTokenSource(options.TimeLimit);
             var nemesis = new Nemesis.Nemesis(cluster, options.Nemesis, options.NemesisInterval, new Random(options.Seed), nemesisLog);

@@ -19,16 +19,27 @@ public enum HistoryEventType
 /// <summary>The operation a history line is about.</summary>
 public enum OperationFunction
 {
+    /// <summary>A register read of one key, or a bank read of every account.</summary>
     Read,
     Write,
     Cas,
+
+    /// <summary>Bank: moves an amount from one account to another.</summary>
+    Transfer,
+
+    /// <summary>Bank: creates the accounts with their first balances, once, before anything else.</summary>
+    Init,
 }
+
+/// <summary>A bank transfer of <see cref="Amount"/> from account <see cref="From"/> to account <see cref="To"/>.</summary>
+public readonly record struct Transfer(int From, int To, long Amount);
 
 /// <summary>
 /// One line of a history. <see cref="Value"/> is the value written by a write, the new value of a cas,
-/// or the value an ok read returned (null when the key was absent); otherwise null.
+/// or the value an ok register read returned (null when the key was absent); otherwise null.
 /// <see cref="Expected"/> is set for a cas only: the value the key must hold for the cas to apply.
 /// <see cref="Time"/> is a monotonic clock in nanoseconds (see <see cref="HistoryClock"/>).
+/// The bank workload's lines use <see cref="Transfer"/>, <see cref="Balances"/> and <see cref="Revision"/> instead.
 /// </summary>
 public sealed record HistoryEvent(
     int Process,
@@ -40,6 +51,15 @@ public sealed record HistoryEvent(
     long Time,
     string Node)
 {
+    /// <summary>The transfer of a transfer line.</summary>
+    public Transfer? Transfer { get; init; }
+
+    /// <summary>The balances an init sets (on its invoke and completion), or those an ok bank read returned.</summary>
+    public Balances? Balances { get; init; }
+
+    /// <summary>On an ok completion, the store revision the operation was applied or read at, if known.</summary>
+    public long? Revision { get; init; }
+
     public static HistoryEvent InvokeRead(int process, string key, long time, string node) =>
         new(process, HistoryEventType.Invoke, OperationFunction.Read, key, null, null, time, node);
 
@@ -48,6 +68,31 @@ public sealed record HistoryEvent(
 
     public static HistoryEvent InvokeCas(int process, string key, string expected, string newValue, long time, string node) =>
         new(process, HistoryEventType.Invoke, OperationFunction.Cas, key, newValue, expected, time, node);
+
+    public static HistoryEvent InvokeTransfer(int process, string key, Transfer transfer, long time, string node) =>
+        new(process, HistoryEventType.Invoke, OperationFunction.Transfer, key, null, null, time, node) { Transfer = transfer };
+
+    public static HistoryEvent InvokeInit(int process, string key, Balances balances, long time, string node) =>
+        new(process, HistoryEventType.Invoke, OperationFunction.Init, key, null, null, time, node) { Balances = balances };
+
+    /// <summary>
+    /// The completion of a bank operation: <paramref name="revision"/> is the store revision of an ok one (if
+    /// known), <paramref name="readBalances"/> what an ok read returned; both must be null for anything else.
+    /// </summary>
+    public HistoryEvent CompleteBank(HistoryEventType type, long time, long? revision = null, Balances? readBalances = null)
+    {
+        if (type != HistoryEventType.Ok && (revision is not null || readBalances is not null))
+        {
+            throw new ArgumentException("Only an ok completion carries a revision or balances.", nameof(type));
+        }
+
+        if (readBalances is not null && F != OperationFunction.Read)
+        {
+            throw new ArgumentException("Only a read returns balances.", nameof(readBalances));
+        }
+
+        return Complete(type, time) with { Revision = revision, Balances = F == OperationFunction.Read ? readBalances : Balances };
+    }
 
     /// <summary>
     /// The completion of this invoke, on the same node. <paramref name="readValue"/> is what an ok read

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -6,8 +7,9 @@ namespace RaftKv.Robustness.History;
 
 /// <summary>
 /// The JSON form of one history line:
-/// {"process": int, "type": "invoke"|"ok"|"fail"|"info", "f": "read"|"write"|"cas", "key": string,
-///  "value": string | null | [expected, new], "time": int64, "node": string}.
+/// {"process": int, "type": "invoke"|"ok"|"fail"|"info", "f": "read"|"write"|"cas"|"transfer"|"init", "key": string,
+///  "value": string | null | [expected, new] | {"from": int, "to": int, "amount": int64} | {"&lt;account&gt;": int64, ...},
+///  "revision": int64 (optional, ok completions only), "time": int64, "node": string}.
 /// </summary>
 internal static class HistoryJson
 {
@@ -31,9 +33,32 @@ internal static class HistoryJson
                 json.WriteStringValue(historyEvent.Value);
                 json.WriteEndArray();
             }
+            else if (historyEvent.Transfer is { } transfer)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("from", transfer.From);
+                json.WriteNumber("to", transfer.To);
+                json.WriteNumber("amount", transfer.Amount);
+                json.WriteEndObject();
+            }
+            else if (historyEvent.Balances is { } balances)
+            {
+                json.WriteStartObject();
+                foreach (var (account, balance) in balances.Accounts)
+                {
+                    json.WriteNumber(account.ToString(CultureInfo.InvariantCulture), balance);
+                }
+
+                json.WriteEndObject();
+            }
             else
             {
                 json.WriteStringValue(historyEvent.Value);
+            }
+
+            if (historyEvent.Revision is { } revision)
+            {
+                json.WriteNumber("revision", revision);
             }
 
             json.WriteNumber("time", historyEvent.Time);
@@ -83,7 +108,9 @@ internal static class HistoryJson
                 "read" => OperationFunction.Read,
                 "write" => OperationFunction.Write,
                 "cas" => OperationFunction.Cas,
-                var other => throw new FormatException($"unknown f \"{other}\" (expected read, write or cas)"),
+                "transfer" => OperationFunction.Transfer,
+                "init" => OperationFunction.Init,
+                var other => throw new FormatException($"unknown f \"{other}\" (expected read, write, cas, transfer or init)"),
             };
             var key = RequiredString(root, "key");
             var time = Required(root, "time", JsonValueKind.Number).TryGetInt64(out var t)
@@ -96,10 +123,66 @@ internal static class HistoryJson
                 throw new FormatException("missing \"value\"");
             }
 
-            return function == OperationFunction.Cas
-                ? ParseCas(process, type, key, value, time, node)
-                : new HistoryEvent(process, type, function, key, ParseSingleValue(function, value), null, time, node);
+            long? revision = null;
+            if (root.TryGetProperty("revision", out var r))
+            {
+                revision = r.ValueKind == JsonValueKind.Number && r.TryGetInt64(out var number)
+                    ? number
+                    : throw new FormatException("\"revision\" must be a 64-bit integer");
+            }
+
+            var historyEvent = function switch
+            {
+                OperationFunction.Cas => ParseCas(process, type, key, value, time, node),
+                OperationFunction.Transfer => new HistoryEvent(process, type, function, key, null, null, time, node) { Transfer = ParseTransfer(value) },
+                OperationFunction.Init => new HistoryEvent(process, type, function, key, null, null, time, node) { Balances = ParseBalances(function, value) },
+                OperationFunction.Read when value.ValueKind == JsonValueKind.Object =>
+                    new HistoryEvent(process, type, function, key, null, null, time, node) { Balances = ParseBalances(function, value) },
+                _ => new HistoryEvent(process, type, function, key, ParseSingleValue(function, value), null, time, node),
+            };
+            return historyEvent with { Revision = revision };
         }
+    }
+
+    private static Transfer ParseTransfer(JsonElement value)
+    {
+        const string Shape = "the value of a transfer must be {\"from\": account, \"to\": account, \"amount\": integer}";
+        if (value.ValueKind != JsonValueKind.Object || value.EnumerateObject().Count() != 3 ||
+            !value.TryGetProperty("from", out var from) || from.ValueKind != JsonValueKind.Number || !from.TryGetInt32(out var fromAccount) ||
+            !value.TryGetProperty("to", out var to) || to.ValueKind != JsonValueKind.Number || !to.TryGetInt32(out var toAccount) ||
+            !value.TryGetProperty("amount", out var amount) || amount.ValueKind != JsonValueKind.Number || !amount.TryGetInt64(out var sum))
+        {
+            throw new FormatException(Shape);
+        }
+
+        return new Transfer(fromAccount, toAccount, sum);
+    }
+
+    /// <summary>An object whose names are account ids in decimal (no sign, no leading zero) and whose values are integers.</summary>
+    private static Balances ParseBalances(OperationFunction function, JsonElement value)
+    {
+        var shape = $"the value of {(function == OperationFunction.Init ? "an init" : "a bank read")} must be an object of balances, {{\"<account>\": integer, ...}}";
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException(shape);
+        }
+
+        var accounts = new List<KeyValuePair<int, long>>();
+        foreach (var property in value.EnumerateObject())
+        {
+            if (!int.TryParse(property.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var account) ||
+                account.ToString(CultureInfo.InvariantCulture) != property.Name ||
+                property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt64(out var balance) ||
+                balance is < -Balances.Limit or > Balances.Limit)
+            {
+                throw new FormatException($"{shape} within ±{Balances.Limit}, not \"{property.Name}\": {property.Value.GetRawText()}");
+            }
+
+            accounts.Add(new(account, balance));
+        }
+
+        // The parser already refused duplicate names, so every account appears once.
+        return new Balances(accounts);
     }
 
     private static HistoryEvent ParseCas(int process, HistoryEventType type, string key, JsonElement value, long time, string node)

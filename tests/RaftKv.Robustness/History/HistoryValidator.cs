@@ -48,7 +48,8 @@ internal sealed class HistoryValidator
         }
 
         if (historyEvent.F != OperationFunction.Read &&
-            (historyEvent.Value != invoke.Value || historyEvent.Expected != invoke.Expected))
+            (historyEvent.Value != invoke.Value || historyEvent.Expected != invoke.Expected ||
+             historyEvent.Transfer != invoke.Transfer || !Equals(historyEvent.Balances, invoke.Balances)))
         {
             return $"the value of the {Name(historyEvent.F)} completion differs from the value invoked";
         }
@@ -71,6 +72,8 @@ internal sealed class HistoryValidator
         OperationFunction.Read => "read",
         OperationFunction.Write => "write",
         OperationFunction.Cas => "cas",
+        OperationFunction.Transfer => "transfer",
+        OperationFunction.Init => "init",
         _ => throw new ArgumentOutOfRangeException(nameof(function)),
     };
 
@@ -86,16 +89,29 @@ internal sealed class HistoryValidator
             return "unknown type or f";
         }
 
+        if (historyEvent.Revision is { } revision && (historyEvent.Type != HistoryEventType.Ok || revision < 0))
+        {
+            return "only an ok completion carries a revision, and it is not negative";
+        }
+
+        var bankValue = historyEvent.Transfer is not null || historyEvent.Balances is not null;
         return historyEvent.F switch
         {
-            OperationFunction.Write when historyEvent.Value is null || historyEvent.Expected is not null =>
+            OperationFunction.Write when historyEvent.Value is null || historyEvent.Expected is not null || bankValue =>
                 "the value of a write must be a string",
-            OperationFunction.Cas when historyEvent.Value is null || historyEvent.Expected is null =>
+            OperationFunction.Cas when historyEvent.Value is null || historyEvent.Expected is null || bankValue =>
                 "the value of a cas must be an array of two strings: [expected, new]",
-            OperationFunction.Read when historyEvent.Expected is not null =>
-                "the value of a read must be a string or null",
-            OperationFunction.Read when historyEvent.Type != HistoryEventType.Ok && historyEvent.Value is not null =>
+            OperationFunction.Read when historyEvent.Expected is not null || historyEvent.Transfer is not null ||
+                (historyEvent.Value is not null && historyEvent.Balances is not null) =>
+                "the value of a read must be a string, null or an object of balances",
+            OperationFunction.Read when historyEvent.Type != HistoryEventType.Ok && (historyEvent.Value is not null || historyEvent.Balances is not null) =>
                 $"the value of a read {Name(historyEvent.Type)} must be null",
+            OperationFunction.Transfer when historyEvent.Transfer is not { } transfer || transfer.Amount is < -Balances.Limit or > Balances.Limit ||
+                historyEvent.Value is not null || historyEvent.Expected is not null || historyEvent.Balances is not null =>
+                $"the value of a transfer must be {{\"from\": account, \"to\": account, \"amount\": integer}}, the amount within ±{Balances.Limit}",
+            OperationFunction.Init when historyEvent.Balances is null ||
+                historyEvent.Value is not null || historyEvent.Expected is not null || historyEvent.Transfer is not null =>
+                "the value of an init must be an object of balances",
             _ => null,
         };
     }

@@ -15,9 +15,10 @@ public enum OperationOutcome
 
 /// <summary>
 /// An invoke paired with its completion. <see cref="Value"/> is the value a write writes or a cas sets,
-/// <see cref="Expected"/> the value a cas requires, <see cref="Output"/> the value an ok read returned
+/// <see cref="Expected"/> the value a cas requires, <see cref="Output"/> the value an ok register read returned
 /// (null: absent). <see cref="CompleteTime"/> is <see cref="long.MaxValue"/> for an info operation.
-/// <see cref="Node"/> is the node the invoke was sent to.
+/// <see cref="Node"/> is the node the invoke was sent to. Bank operations carry <see cref="Transfer"/>,
+/// <see cref="Balances"/> and <see cref="Revision"/> instead.
 /// </summary>
 public sealed record Operation(
     int Process,
@@ -31,6 +32,15 @@ public sealed record Operation(
     long CompleteTime,
     string Node)
 {
+    /// <summary>What a transfer moves.</summary>
+    public Transfer? Transfer { get; init; }
+
+    /// <summary>The balances an init sets, or those an ok bank read returned.</summary>
+    public Balances? Balances { get; init; }
+
+    /// <summary>The store revision an ok operation was applied or read at, if the history says.</summary>
+    public long? Revision { get; init; }
+
     /// <summary>
     /// Pairs each invoke with the completion of the same process, in the order of the invokes. An invoke that
     /// never completed becomes an info operation.
@@ -58,7 +68,11 @@ public sealed record Operation(
                 openIndex[historyEvent.Process] = operations.Count;
                 operations.Add(new Operation(
                     historyEvent.Process, historyEvent.F, historyEvent.Key, historyEvent.Value, historyEvent.Expected,
-                    null, OperationOutcome.Info, historyEvent.Time, long.MaxValue, historyEvent.Node));
+                    null, OperationOutcome.Info, historyEvent.Time, long.MaxValue, historyEvent.Node)
+                {
+                    Transfer = historyEvent.Transfer,
+                    Balances = historyEvent.Balances,
+                });
                 continue;
             }
 
@@ -70,6 +84,8 @@ public sealed record Operation(
                     Type = OperationOutcome.Ok,
                     CompleteTime = historyEvent.Time,
                     Output = historyEvent.F == OperationFunction.Read ? historyEvent.Value : null,
+                    Balances = historyEvent.Balances,
+                    Revision = historyEvent.Revision,
                 },
                 HistoryEventType.Fail => operations[index] with { Type = OperationOutcome.Fail, CompleteTime = historyEvent.Time },
                 _ => operations[index],

@@ -67,6 +67,36 @@ public sealed record CheckResult(string Checker, string Verdict, string Summary,
         return new CheckResult("set", verdict, summary, details, operations, violating);
     }
 
+    public static CheckResult FromBank(BankResult result, IReadOnlyList<Operation> operations)
+    {
+        var verdict = result.Verdict switch
+        {
+            BankVerdict.Valid => "valid",
+            BankVerdict.Invalid => "invalid",
+            _ => "unknown",
+        };
+        var violating = result.Violations.SelectMany(v => v.Operations).Distinct().ToList();
+        var summary = $"bank: {verdict}; {result.Accounts} accounts, total {result.Total}, {result.Reads} reads, "
+            + $"{result.TransfersOk} transfers ok, {result.TransfersFailed} failed, {result.TransfersUnknown} unknown"
+            + (result.Exact ? "" : ", without revisions")
+            + string.Concat(result.Violations.GroupBy(v => v.Kind).Select(g => $"; {g.Count()} {g.Key}"))
+            + (result.ReadsUndecided > 0 ? $"; {result.ReadsUndecided} reads undecided" : "");
+        var details = new
+        {
+            result.Accounts,
+            result.Total,
+            result.Reads,
+            result.ReadsUndecided,
+            result.TransfersOk,
+            result.TransfersFailed,
+            result.TransfersUnknown,
+            result.Exact,
+            elapsedMs = result.Elapsed.TotalMilliseconds,
+            violations = result.Violations.Take(ListedAtMost).Select(v => new { v.Kind, v.Message, operations = v.Operations.Select(Describe) }),
+        };
+        return new CheckResult("bank", verdict, summary, details, operations, violating);
+    }
+
     private static object Describe(Operation o) => new
     {
         process = o.Process,
@@ -75,6 +105,9 @@ public sealed record CheckResult(string Checker, string Verdict, string Summary,
         o.Expected,
         o.Value,
         o.Output,
+        transfer = o.Transfer,
+        balances = o.Balances?.Accounts,
+        o.Revision,
         o.InvokeTime,
         completeTime = o.CompleteTime == long.MaxValue ? (long?)null : o.CompleteTime,
         o.Node,

@@ -44,7 +44,7 @@ public static class HtmlReport
             <p class="{{check.Verdict}}"><b>{{Escape(check.Summary)}}</b></p>
             """);
         AppendTables(html, operations);
-        html.Append("<h2>Latency</h2><p>Each dot is an operation at its invoke time; green ok, blue fail, orange info (unknown, drawn at the top). Grey bands are faults. Red rings mark the operations the checker could not linearize.</p>");
+        html.Append("<h2>Latency</h2><p>Each dot is an operation at its invoke time; green ok, blue fail, orange info (unknown, drawn at the top). Grey bands are faults. Red rings mark the operations the checker flagged.</p>");
         html.Append(CultureInfo.InvariantCulture, $"<svg width=\"{Width}\" height=\"{LatencyHeight + 40}\" xmlns=\"http://www.w3.org/2000/svg\">");
         AppendFaultBands(html, faults, X, LatencyHeight);
 
@@ -160,10 +160,15 @@ public static class HtmlReport
 
     private static string Values(Operation o) => o.F switch
     {
+        OperationFunction.Read when o.Balances is { } balances => $"→ {balances}{Revision(o)}",
         OperationFunction.Read => $"→ {o.Output ?? "nil"}",
         OperationFunction.Cas => $"{o.Expected} → {o.Value}",
+        OperationFunction.Transfer => $"{o.Transfer!.Value.Amount}: {o.Transfer.Value.From} → {o.Transfer.Value.To}{Revision(o)}",
+        OperationFunction.Init => $"{o.Balances}{Revision(o)}",
         _ => o.Value ?? "",
     };
+
+    private static string Revision(Operation o) => o.Revision is { } revision ? $" @{revision}" : "";
 
     private static string Escape(string text) => WebUtility.HtmlEncode(text);
 }

@@ -49,10 +49,10 @@ public sealed class RegisterWorkload(RecordingClient client, ClientPool clients,
         }
     }
 
-    public CheckResult Check(string historyPath, TimeSpan timeLimitPerKey)
+    public CheckResult Check(string historyPath, TimeSpan timeLimit)
     {
         var operations = Operation.Pair(HistoryReader.ReadFile(historyPath));
-        var result = LinearizabilityChecker.Check(operations, timeLimitPerKey);
+        var result = LinearizabilityChecker.Check(operations, timeLimit);
         return CheckResult.FromLinearizability(result, operations);
     }
 }

@@ -61,7 +61,7 @@ public sealed class SetWorkload(RecordingClient client, ClientPool clients, int 
         }
     }
 
-    public CheckResult Check(string historyPath, TimeSpan timeLimitPerKey)
+    public CheckResult Check(string historyPath, TimeSpan timeLimit)
     {
         // An acknowledged element counts as present only if every node returned it (one node missing it has
         // lost it); any other element counts as present if any node returned it (one node having it is wrong).
