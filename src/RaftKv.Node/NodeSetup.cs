@@ -53,6 +53,8 @@ public static class NodeSetup
             .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan);
         builder.Services.AddSingleton<WriteCoordinator>();
         builder.Services.AddSingleton<LinearizableReads>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<HistoryCompactor>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
     }
@@ -90,7 +92,7 @@ public static class NodeSetup
         // In place of UseStateMachine<T>: the same registrations, with the log that flushes follower appends.
         var snapshotPolicy = new SnapshotPolicy(options.SnapshotEntryInterval, options.SnapshotByteInterval);
         builder.Services.AddSingleton<FatalStop>();
-        builder.Services.AddSingleton(sp => new KvStateMachine(new DirectoryInfo(Path.Combine(dataDirectory, "snapshots")), snapshotPolicy, sp.GetRequiredService<FatalStop>()));
+        builder.Services.AddSingleton(sp => new KvStateMachine(new DirectoryInfo(Path.Combine(dataDirectory, "snapshots")), snapshotPolicy, sp.GetRequiredService<FatalStop>(), sp.GetRequiredService<ILogger<KvStateMachine>>()));
         builder.Services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<KvStateMachine>());
         var logOptions = new WriteAheadLog.Options
         {
@@ -109,14 +111,12 @@ public static class NodeSetup
         // Before anything resolves the cluster: the log must start from the restored snapshot.
         try
         {
-            await app.RestoreStateAsync<KvStateMachine>();
+            await app.Services.GetRequiredService<KvStateMachine>().RestoreAsync(app.Lifetime.ApplicationStopping);
         }
         catch (InvalidDataException e)
         {
             throw new NodeStartupException(FatalStop.UnreadableSnapshotExitCode, $"the latest snapshot is unreadable: {e.Message}");
         }
-
-        app.Services.GetRequiredService<KvStateMachine>().MarkStarted();
 
         var view = app.Services.GetRequiredService<ClusterView>();
         var apiPort = view.Self.Url.Port;

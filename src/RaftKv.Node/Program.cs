@@ -11,8 +11,17 @@ try
 
     await using var app = builder.Build();
     await app.UseRaftKvNodeAsync();
-    await app.RunAsync();
-    return app.Services.GetRequiredService<FatalStop>().ExitCode;
+    var fatal = app.Services.GetRequiredService<FatalStop>();
+    try
+    {
+        await app.RunAsync();
+    }
+    catch (OperationCanceledException) when (fatal.ExitCode != 0)
+    {
+        // Stopped while still starting: the replayed log held an entry this version cannot apply.
+    }
+
+    return fatal.ExitCode;
 }
 catch (NodeStartupException e)
 {

@@ -1,4 +1,3 @@
-using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.AspNetCore.Connections;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Raft;
@@ -34,7 +33,7 @@ public static class StatusApi
             log.LastCommittedEntryIndex,
             log.LastAppliedIndex,
             log.LastEntryIndex,
-            ((ISnapshotManager)stateMachine).Snapshot?.Index ?? 0,
+            stateMachine.Snapshot?.Index ?? 0,
             store.Revision,
             store.CompactRevision,
             store.LiveKeys,

@@ -45,6 +45,18 @@ public sealed class RaftKvOptions
     [Range(1024 * 1024, long.MaxValue)]
     public long SnapshotByteInterval { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>Automatic compaction keeps at least this many revisions of history; 0 turns this mode off.</summary>
+    [Range(0, long.MaxValue)]
+    public long HistoryRetentionRevisions { get; set; } = 10_000;
+
+    /// <summary>Automatic compaction keeps at least the history of this long a time; zero turns this mode off.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan HistoryRetentionPeriod { get; set; } = TimeSpan.Zero;
+
+    /// <summary>How often the leader considers an automatic compaction.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan HistoryCompactionInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The size of one write-ahead log file. Fixed when the log is created.</summary>
     [Range(64 * 1024, 1024 * 1024 * 1024)]
     public int LogChunkBytes { get; set; } = 16 * 1024 * 1024;

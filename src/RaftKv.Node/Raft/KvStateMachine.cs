@@ -8,28 +8,82 @@ using RaftKv.Store.Snapshots;
 namespace RaftKv.Node.Raft;
 
 /// <summary>
-/// The thin adapter between DotNext's Raft log and the <see cref="KeyValueStore"/>: it decodes
-/// each committed entry and hands its commands to the store, and asks for a snapshot now and then.
+/// The thin adapter between DotNext's Raft log and the <see cref="KeyValueStore"/>: it decodes each
+/// committed entry and hands its commands to the store, and keeps the snapshots.
 /// </summary>
 /// <remarks>
-/// DotNext calls <see cref="ApplyAsync"/> for one entry at a time, and does not apply the next
-/// entry until a snapshot begun after the previous one has been written. An exception thrown from
-/// here would stop DotNext's applier silently, so an entry that cannot be applied stops the node
-/// through <see cref="FatalStop"/> instead, and this entry is never skipped.
+/// <para>
+/// It implements DotNext's <see cref="IStateMachine"/> itself instead of deriving from
+/// <c>SimpleStateMachine</c>, which (6.12, read in its IL) applies no entry until the snapshot begun
+/// after the previous one is written: with a large state, every write would stall for the whole
+/// write. Here a snapshot captures the store's immutable view on the apply path (cheap), writes it
+/// in the background while entries keep being applied, and is published, flushed and renamed, only
+/// once complete. DotNext reads <see cref="ISnapshotManager.Snapshot"/> to trim its log and to send
+/// lagging followers the state.
+/// </para>
+/// <para>
+/// DotNext calls <see cref="IStateMachine.ApplyAsync"/> for one entry at a time. An exception thrown
+/// from there would stop its applier silently, so an entry that cannot be applied stops the node
+/// through <see cref="FatalStop"/> instead, and the entry is never skipped.
+/// </para>
 /// </remarks>
-public sealed class KvStateMachine(DirectoryInfo location, SnapshotPolicy snapshotPolicy, FatalStop fatal) : SimpleStateMachine(location)
+public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolicy snapshotPolicy, FatalStop fatal, ILogger<KvStateMachine> logger) : IStateMachine, IAsyncDisposable
 {
+    private readonly CancellationTokenSource lifetime = new();
+    private readonly Lock publishing = new();
+    private long appliedIndex;
     private long entriesSinceSnapshot;
     private long bytesSinceSnapshot;
-    private volatile bool started;
+    private Task writing = Task.CompletedTask;
+    private volatile SnapshotFile? snapshot;
+    private int disposed;
 
     public KeyValueStore Store { get; } = new();
 
-    /// <summary>Called once the state is restored at start-up: from then on, an unreadable snapshot (one installed from the leader) is fatal.</summary>
-    public void MarkStarted() => started = true;
+    /// <summary>The newest published snapshot, or null.</summary>
+    public SnapshotFile? Snapshot => snapshot;
 
-    protected override async ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
+    /// <summary>
+    /// The command format this node reads. DotNext sends it with every Raft message: a follower refuses
+    /// entries from a leader of a newer version, and a node votes only for candidates of its version or older.
+    /// </summary>
+    int IStateMachine.Version => CommandCodec.FormatVersion;
+
+    ISnapshot? ISnapshotManager.Snapshot => snapshot;
+
+    /// <summary>Restores the newest snapshot on disk, if any. Must run before the log is built: it reads <see cref="Snapshot"/> when constructed.</summary>
+    /// <exception cref="InvalidDataException">The newest snapshot is corrupt or of an unknown format.</exception>
+    public async Task RestoreAsync(CancellationToken token)
     {
+        location.Create();
+        foreach (var leftover in location.EnumerateFiles("*" + SnapshotFile.TemporarySuffix))
+        {
+            // A snapshot whose write was cut short by a crash: never published, so never relied upon.
+            leftover.Delete();
+        }
+
+        var newest = location.EnumerateFiles().Select(SnapshotFile.TryParse).OfType<SnapshotFile>().MaxBy(s => s.Index);
+        if (newest is not null)
+        {
+            Store.Restore(await ReadAsync(newest, token));
+            appliedIndex = newest.Index;
+            snapshot = newest;
+        }
+    }
+
+    async ValueTask<long> IStateMachine.ApplyAsync(LogEntry entry, CancellationToken token)
+    {
+        if (entry.Index <= appliedIndex)
+        {
+            return appliedIndex;
+        }
+
+        if (entry.IsSnapshot)
+        {
+            await InstallAsync(entry, token);
+            return appliedIndex = entry.Index;
+        }
+
         // Configuration changes and the empty entry a new leader commits carry no commands.
         if (!entry.IsConfiguration && entry.TryGetPayload(out var payload) && !payload.IsEmpty)
         {
@@ -56,44 +110,142 @@ public sealed class KvStateMachine(DirectoryInfo location, SnapshotPolicy snapsh
             bytesSinceSnapshot += payload.Length;
         }
 
+        appliedIndex = entry.Index;
         entriesSinceSnapshot++;
-        if (entriesSinceSnapshot < snapshotPolicy.EntryInterval && bytesSinceSnapshot < snapshotPolicy.ByteInterval)
+        if ((entriesSinceSnapshot >= snapshotPolicy.EntryInterval || bytesSinceSnapshot >= snapshotPolicy.ByteInterval) && writing.IsCompleted)
         {
-            return false;
+            entriesSinceSnapshot = 0;
+            bytesSinceSnapshot = 0;
+
+            // Captured here, so it is exactly the state after this entry; written while later entries apply.
+            var state = Store.Capture();
+            var (index, term) = (entry.Index, entry.Term);
+            writing = Task.Run(() => WriteAsync(state, index, term, lifetime.Token), CancellationToken.None);
         }
 
-        entriesSinceSnapshot = 0;
-        bytesSinceSnapshot = 0;
-        return true;
+        return appliedIndex;
+    }
+
+    ValueTask ISnapshotManager.ReclaimGarbageAsync(long watermark, CancellationToken token)
+    {
+        var current = snapshot;
+        foreach (var old in location.EnumerateFiles().Select(SnapshotFile.TryParse).OfType<SnapshotFile>())
+        {
+            if (old.Index < watermark && old.Index != current?.Index)
+            {
+                old.File.Delete();
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <remarks>Idempotent: the container disposes this instance once for each service type it is registered as.</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await lifetime.CancelAsync();
+        await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        lifetime.Dispose();
     }
 
     private static List<WriteCommand> Decode(ReadOnlySequence<byte> payload)
         => payload.IsSingleSegment ? CommandCodec.Decode(payload.FirstSpan) : CommandCodec.Decode(payload.ToArray());
 
-    protected override async ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token)
-        => await SnapshotCodec.WriteAsync(Store.Capture(), writer.Invoke, token);
-
-    /// <exception cref="InvalidDataException">At start-up: the snapshot is corrupt or of an unknown format.</exception>
-    protected override async ValueTask RestoreAsync(FileInfo snapshotFile, CancellationToken token)
+    private async Task WriteAsync(StoreSnapshot state, long index, long term, CancellationToken token)
     {
-        StoreSnapshot snapshot;
+        var final = Path.Combine(location.FullName, SnapshotFile.NameFor(index, term));
+        var temporary = final + SnapshotFile.TemporarySuffix;
         try
         {
-            var file = snapshotFile.Open(new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, BufferSize = 1 << 16 });
-            await using (file)
+            var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await using (output)
             {
-                snapshot = SnapshotCodec.Read(file);
+                await SnapshotCodec.WriteAsync(state, output.WriteAsync, token);
+                await output.FlushAsync(token);
+                output.Flush(flushToDisk: true);
+            }
+
+            DurableFiles.Publish(temporary, final);
+            Publish(new SnapshotFile(new FileInfo(final), index, term));
+            LogSnapshotWritten(logger, index, state.View.Revision);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException)
+        {
+            // The log keeps every entry since the last snapshot, so nothing is lost: the next one tries again.
+            File.Delete(temporary);
+            if (!token.IsCancellationRequested)
+            {
+                LogSnapshotFailed(logger, index, e);
             }
         }
-        catch (InvalidDataException e) when (started)
+    }
+
+    /// <summary>Installs a snapshot the leader sent: DotNext calls this with the log locked, so no entry applies meanwhile.</summary>
+    private async Task InstallAsync(LogEntry entry, CancellationToken token)
+    {
+        // An older snapshot still being written must not be published after this newer one.
+        await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        var installed = new SnapshotFile(new FileInfo(Path.Combine(location.FullName, SnapshotFile.NameFor(entry.Index, entry.Term))), entry.Index, entry.Term);
+        var temporary = installed.File.FullName + SnapshotFile.TemporarySuffix;
+        var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await using (output)
         {
-            fatal.Stop(FatalStop.UnreadableSnapshotExitCode, $"the snapshot {snapshotFile.Name} received from the leader is unreadable: {e.Message}");
+            await entry.WriteToAsync(output, 1 << 16, token);
+            await output.FlushAsync(token);
+            output.Flush(flushToDisk: true);
+        }
+
+        DurableFiles.Publish(temporary, installed.File.FullName);
+        installed.File.Refresh();
+        StoreSnapshot state;
+        try
+        {
+            state = await ReadAsync(installed, token);
+        }
+        catch (InvalidDataException e)
+        {
+            fatal.Stop(FatalStop.UnreadableSnapshotExitCode, $"the snapshot {installed.File.Name} received from the leader is unreadable: {e.Message}");
             await Task.Delay(Timeout.Infinite, token);
             throw;
         }
 
-        Store.Restore(snapshot);
+        Store.Restore(state);
+        entriesSinceSnapshot = 0;
+        bytesSinceSnapshot = 0;
+        Publish(installed);
     }
+
+    private void Publish(SnapshotFile written)
+    {
+        lock (publishing)
+        {
+            if (snapshot is null || snapshot.Index < written.Index)
+            {
+                snapshot = written;
+            }
+        }
+    }
+
+    private static async Task<StoreSnapshot> ReadAsync(SnapshotFile file, CancellationToken token)
+    {
+        var input = file.OpenRead();
+        await using (input)
+        {
+            return await Task.Run(() => SnapshotCodec.Read(input), token);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot at log index {Index} (revision {Revision}) written")]
+    private static partial void LogSnapshotWritten(ILogger logger, long index, long revision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot at log index {Index} could not be written; the next one will try again")]
+    private static partial void LogSnapshotFailed(ILogger logger, long index, Exception exception);
 }
 
 /// <summary>When to take a snapshot: after this many entries or this many payload bytes, whichever comes first.</summary>

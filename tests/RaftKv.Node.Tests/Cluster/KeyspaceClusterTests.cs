@@ -192,3 +192,37 @@ public sealed class KeyspaceClusterTests(SharedClusterFixture fixture) : IClassF
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 }
+
+/// <summary>Automatic compaction on a cluster of its own, with a short retention.</summary>
+[Collection(ClusterTestGroup.Name)]
+public sealed class AutomaticCompactionTests
+{
+    [Fact]
+    public async Task The_leader_compacts_history_beyond_the_retained_revisions_on_every_node()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string>
+        {
+            ["RaftKv:HistoryRetentionRevisions"] = "20",
+            ["RaftKv:HistoryCompactionInterval"] = "00:00:00.200",
+        });
+        var client = cluster.Client(await cluster.WaitForLeaderAsync());
+        long revision = 0;
+        for (var i = 0; i < 60; i++)
+        {
+            revision = await client.WriteAsync("retained/key", $"v{i}");
+        }
+
+        // Compacted to within 20 revisions (plus the minimum step of 2) of the newest, on every node.
+        foreach (var id in cluster.Ids)
+        {
+            await TestCluster.WaitUntilAsync($"{id} to compact", async () => (await cluster.StatusAsync(id)).CompactRevision >= revision - 22);
+            var status = await cluster.StatusAsync(id);
+            Assert.True(status.CompactRevision <= revision - 20, $"compacted at {status.CompactRevision}, newest revision {revision}");
+        }
+
+        using var gone = await client.GetKeyAsync("retained/key", "?revision=2");
+        await Http.AssertProblemAsync(gone, HttpStatusCode.Gone);
+        using var kept = await client.GetKeyAsync("retained/key", $"?revision={revision - 20}");
+        await Http.EnsureAsync(kept, HttpStatusCode.OK);
+    }
+}

@@ -1,8 +1,14 @@
 using System.Diagnostics;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using RaftKv.Node.Raft;
+using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Tests.Cluster;
 
-/// <summary>Bad configuration stops a real node process at start-up with one clear message.</summary>
+/// <summary>Bad configuration, and state this version cannot use, stop a real node process with one clear message and a distinct exit code.</summary>
 [Collection(ClusterTestGroup.Name)]
 public sealed class StartupTests : IDisposable
 {
@@ -49,9 +55,55 @@ public sealed class StartupTests : IDisposable
     public async Task An_out_of_range_setting_is_refused_by_name()
         => await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--RaftKv:MaxValueBytes", "0"], "RaftKv:MaxValueBytes");
 
+    [Fact]
+    public async Task A_corrupt_snapshot_stops_the_node_with_its_own_exit_code()
+    {
+        var data = Path.Combine(folder, "d");
+        Directory.CreateDirectory(Path.Combine(data, "snapshots"));
+        await File.WriteAllBytesAsync(Path.Combine(data, "snapshots", "100-1"), [.. "RKVS"u8, 2, 0, 0, 0, 1, 2, 3]);
+        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "the latest snapshot is unreadable", FatalStop.UnreadableSnapshotExitCode);
+    }
+
+    [Fact]
+    public async Task A_snapshot_of_an_unknown_format_stops_the_node_by_name()
+    {
+        var data = Path.Combine(folder, "d");
+        Directory.CreateDirectory(Path.Combine(data, "snapshots"));
+        await File.WriteAllBytesAsync(Path.Combine(data, "snapshots", "100-1"), [.. "RKVS"u8, 99, 0, 0, 0]);
+        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "snapshot format 99", FatalStop.UnreadableSnapshotExitCode);
+    }
+
+    [Fact]
+    public async Task A_committed_entry_this_version_cannot_read_stops_the_node_and_is_not_skipped()
+    {
+        // A log as a node would have it, holding one committed entry of a command kind from the future.
+        var data = Path.Combine(folder, "d");
+        var entry = CommandCodec.Encode(WriteCommand.Put("c:future", "k", [1]));
+        entry[1 + 4 + 4 + "c:future".Length] = 200;
+        var snapshots = new DirectoryInfo(Path.Combine(data, "snapshots"));
+        var stateMachine = new KvStateMachine(snapshots, new SnapshotPolicy(1_000, long.MaxValue), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance), NullLogger<KvStateMachine>.Instance);
+        var options = new WriteAheadLog.Options { Location = Path.Combine(data, "wal"), ChunkSize = 16 * 1024 * 1024, HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3 };
+        await using (stateMachine)
+        {
+            var log = new DurableWriteAheadLog(options, stateMachine);
+            await using (log)
+            {
+                await log.InitializeAsync();
+                var index = await log.AppendAsync(new BinaryLogEntry { Term = 1, Content = entry });
+                await log.CommitAsync(index);
+                await log.FlushAsync();
+            }
+        }
+
+        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "log entry 1 (term 1) cannot be applied by this version", FatalStop.UnreadableEntryExitCode);
+
+        // Started again, it stops again at the same entry: it never moves past it.
+        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "log entry 1 (term 1)", FatalStop.UnreadableEntryExitCode);
+    }
+
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private static async Task AssertRefusedAsync(string[] arguments, string expected)
+    private static async Task AssertRefusedAsync(string[] arguments, string expected, int exitCode = 2)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
         start.ArgumentList.Add(TestCluster.NodeDll);
@@ -76,8 +128,8 @@ public sealed class StartupTests : IDisposable
             }
         }
 
-        Assert.Equal(2, process.ExitCode);
         var message = await stderr;
+        Assert.True(exitCode == process.ExitCode, $"exit code {process.ExitCode}, expected {exitCode}; stderr: {message}");
         Assert.Contains(expected, message, StringComparison.Ordinal);
         Assert.Single(message.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.DoesNotContain("Exception", await stdout, StringComparison.Ordinal);
