@@ -7,7 +7,7 @@ namespace RaftKv.Store;
 
 /// <summary>
 /// The replicated state and the deterministic applier over it: the MVCC keyspace (etcd's data
-/// model: one store revision, per-key histories, compaction) and the request-id table. The same
+/// model: one store revision, per-key histories, compaction, leases) and the request-id table. The same
 /// commands in the same order give the same state on every node. No clock, no randomness.
 /// </summary>
 /// <remarks>

@@ -18,7 +18,7 @@ public sealed class ModelCheckTests
     [Fact]
     public void The_store_agrees_with_a_naive_model()
     {
-        Gen.Select(Gen.Int[0, 9], Gen.Int[0, Keys.Length - 1], Gen.Int[0, 6]).Array[1, 60].Sample(ops =>
+        Gen.Select(Gen.Int[0, 12], Gen.Int[0, Keys.Length - 1], Gen.Int[0, 6]).Array[1, 60].Sample(ops =>
         {
             var store = new KeyValueStore();
             var model = new Model();
@@ -52,13 +52,24 @@ public sealed class ModelCheckTests
                     case 8:
                         store = store.RoundTrip();
                         break;
+                    case 9:
+                        Assert.Equal(model.Grant(number + 1), store.Run(new LeaseGrantRequest(number + 1, 60)).Status == CommandStatus.Applied);
+                        break;
+                    case 10:
+                        var leased = store.Run(new PutRequest(B(key), B("l"), number + 1));
+                        Assert.Equal(model.PutWithLease(key, "l", number + 1), leased.Status == CommandStatus.Applied ? leased.Revision : null);
+                        break;
+                    case 11:
+                        var revoked = store.Run(new LeaseRevokeRequest(number + 1));
+                        Assert.Equal(model.Revoke(number + 1), revoked.Status == CommandStatus.Applied ? revoked.Revision : null);
+                        break;
                     default:
                         break;
                 }
 
                 for (var revision = Math.Max(1, model.Compacted); revision <= model.Revision; revision++)
                 {
-                    var actual = store.Range(KeyRange.Prefix([]), revision).Kvs.Select(kv => (S(kv.Key), S(kv.Value), kv.CreateRevision, kv.ModRevision, kv.Version));
+                    var actual = store.Range(KeyRange.Prefix([]), revision).Kvs.Select(kv => (S(kv.Key), S(kv.Value), kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease));
                     Assert.Equal(model.ReadAll(revision), actual);
                 }
 
@@ -69,23 +80,38 @@ public sealed class ModelCheckTests
 
     private sealed class Model
     {
-        private readonly Dictionary<string, List<(long Mod, string? Value, long Create, long Version)>> history = [];
+        private readonly Dictionary<string, List<(long Mod, string? Value, long Create, long Version, long Lease)>> history = [];
+        private readonly HashSet<long> leases = [];
 
         public long Revision { get; private set; } = 1;
 
         public long Compacted { get; private set; }
 
-        public (long Mod, string? Value, long Create, long Version)? Current(string key)
+        public (long Mod, string? Value, long Create, long Version, long Lease)? Current(string key)
             => history.TryGetValue(key, out var versions) && versions[^1].Value is not null ? versions[^1] : null;
 
-        public long Put(string key, string value)
+        public long Put(string key, string value) => PutWithLease(key, value, 0)!.Value;
+
+        /// <summary>The new revision, or null if the lease does not exist.</summary>
+        public long? PutWithLease(string key, string value, long lease)
         {
+            if (lease != 0 && !leases.Contains(lease))
+            {
+                return null;
+            }
+
             var current = Current(key);
             Revision++;
             var versions = history.TryGetValue(key, out var list) ? list : history[key] = [];
-            versions.Add((Revision, value, current?.Create ?? Revision, (current?.Version ?? 0) + 1));
+            versions.Add((Revision, value, current?.Create ?? Revision, (current?.Version ?? 0) + 1, lease));
             return Revision;
         }
+
+        public bool Grant(long lease) => leases.Add(lease);
+
+        /// <summary>The revision after the revoke, or null if the lease does not exist.</summary>
+        public long? Revoke(long lease)
+            => leases.Remove(lease) ? Delete(key => Current(key)?.Lease == lease) : null;
 
         public long Delete(Func<string, bool> which)
         {
@@ -95,7 +121,7 @@ public sealed class ModelCheckTests
                 Revision++;
                 foreach (var key in victims)
                 {
-                    history[key].Add((Revision, null, 0, 0));
+                    history[key].Add((Revision, null, 0, 0, 0));
                 }
             }
 
@@ -113,12 +139,12 @@ public sealed class ModelCheckTests
             return true;
         }
 
-        public List<(string, string, long, long, long)> ReadAll(long revision)
+        public List<(string, string, long, long, long, long)> ReadAll(long revision)
             => history
                 .Select(pair => (pair.Key, Version: pair.Value.LastOrDefault(v => v.Mod <= revision)))
                 .Where(p => p.Version.Value is not null)
                 .OrderBy(p => p.Key, StringComparer.Ordinal)
-                .Select(p => (p.Key, p.Version.Value!, p.Version.Create, p.Version.Mod, p.Version.Version))
+                .Select(p => (p.Key, p.Version.Value!, p.Version.Create, p.Version.Mod, p.Version.Version, p.Version.Lease))
                 .ToList();
     }
 }

@@ -47,6 +47,7 @@ public static class Problems
         CommandError.FutureRevision => FutureRevision(0, result.Revision),
         CommandError.LeaseNotFound => TypedResults.Problem("lease not found", statusCode: StatusCodes.Status404NotFound, title: "Lease not found"),
         CommandError.KeyNotFound => BadRequest("key not found: ignoreValue and ignoreLease need an existing key."),
+        CommandError.LeaseExists => TypedResults.Problem("lease already exists", statusCode: StatusCodes.Status409Conflict, title: "Lease exists"),
         _ => BadRequest("The request breaks a rule of the store; nothing was changed."),
     };
 

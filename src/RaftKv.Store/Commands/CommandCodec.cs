@@ -112,6 +112,13 @@ public static class CommandCodec
             case CompactRequest compact:
                 writer.WriteInt64(compact.Revision);
                 break;
+            case LeaseGrantRequest grant:
+                writer.WriteInt64(grant.Id);
+                writer.WriteInt64(grant.Ttl);
+                break;
+            case LeaseRevokeRequest revoke:
+                writer.WriteInt64(revoke.Id);
+                break;
             default:
                 throw new ArgumentException($"{request.Kind} requests cannot be encoded by this version.", nameof(request));
         }
@@ -178,6 +185,10 @@ public static class CommandCodec
                 return new TxnRequest(compares, success, failure);
             case RequestKind.Compact:
                 return new CompactRequest(reader.ReadInt64());
+            case RequestKind.LeaseGrant:
+                return new LeaseGrantRequest(reader.ReadInt64(), reader.ReadInt64());
+            case RequestKind.LeaseRevoke:
+                return new LeaseRevokeRequest(reader.ReadInt64());
             default:
                 throw new InvalidDataException($"Unknown request kind {(byte)kind}: this entry needs a newer version.");
         }

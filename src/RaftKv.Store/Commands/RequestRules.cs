@@ -17,7 +17,11 @@ public static class RequestRules
     /// <summary>Nested transactions deeper than this are refused, so decoding and applying never recurse without bound.</summary>
     public const int MaxTxnDepth = 16;
 
+    /// <summary>etcd's <c>MaxLeaseTTL</c>, in seconds.</summary>
+    public const long MaxLeaseTtl = 9_000_000_000;
+
     public const string TooManyOps = "too many operations in txn request";
+    public const string TooLargeLeaseTtl = "too large lease TTL";
     public const string DuplicateKey = "duplicate key given in txn request";
 
     /// <summary>Null if the request is valid; otherwise what is wrong with it.</summary>
@@ -28,6 +32,8 @@ public static class RequestRules
         RangeRequest range => CheckRange(range.Range) ?? (range.Limit < 0 ? "limit must not be negative" : null),
         TxnRequest txn => CheckTxn(txn, depth: 1),
         CompactRequest compact => compact.Revision < 1 ? "the compaction revision must be at least 1" : null,
+        LeaseGrantRequest grant => grant.Id <= 0 ? "a lease id must be positive" : grant.Ttl is <= 0 or > MaxLeaseTtl ? TooLargeLeaseTtl : null,
+        LeaseRevokeRequest revoke => revoke.Id <= 0 ? "a lease id must be positive" : null,
         _ => $"{request.Kind} requests are not supported by this version",
     };
 

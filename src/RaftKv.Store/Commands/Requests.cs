@@ -90,6 +90,20 @@ public sealed record CompactRequest(long Revision) : Request
     public override RequestKind Kind => RequestKind.Compact;
 }
 
+/// <summary>Creates a lease. The id is chosen before proposal (by the leader, if the client gave none), so that applying is deterministic.</summary>
+/// <param name="Id">A positive id.</param>
+/// <param name="Ttl">The granted time to live, in seconds.</param>
+public sealed record LeaseGrantRequest(long Id, long Ttl) : Request
+{
+    public override RequestKind Kind => RequestKind.LeaseGrant;
+}
+
+/// <summary>Ends a lease and deletes every key attached to it, in one revision.</summary>
+public sealed record LeaseRevokeRequest(long Id) : Request
+{
+    public override RequestKind Kind => RequestKind.LeaseRevoke;
+}
+
 public enum CompareTarget : byte
 {
     Version = 0,

@@ -13,10 +13,13 @@ namespace RaftKv.Store.Keyspace;
 /// <param name="LiveKeys">How many keys exist at <see cref="Revision"/>.</param>
 public sealed record KeyspaceView(long Revision, long CompactRevision, long LiveKeys)
 {
-    public static KeyspaceView Empty { get; } = new(1, 0, 0) { Keys = PersistentSortedMap<KeyVersion>.Empty };
+    public static KeyspaceView Empty { get; } = new(1, 0, 0);
 
     /// <summary>Every key ever written and not yet compacted away, with its history.</summary>
     internal PersistentSortedMap<KeyVersion> Keys { get; init; } = PersistentSortedMap<KeyVersion>.Empty;
+
+    /// <summary>The leases that exist, and the keys attached to each.</summary>
+    public LeaseTable Leases { get; init; } = LeaseTable.Empty;
 
     /// <summary>Whether a read may be served at <paramref name="revision"/> (0 meaning the current one).</summary>
     public CommandError CheckRevision(long revision)

@@ -5,7 +5,7 @@ using RaftKv.Store.Results;
 namespace RaftKv.Store.Keyspace;
 
 /// <summary>
-/// Applies one write request (a put, a delete-range or a transaction) to a working copy of the
+/// Applies one write request (a put, a delete-range, a transaction, a lease grant or revoke) to a working copy of the
 /// keyspace, at the next revision. Every change it makes shares that one revision; if it changes
 /// nothing, the revision does not move.
 /// </summary>
@@ -19,6 +19,7 @@ internal sealed class WriteTransaction(KeyspaceView before)
     private readonly long writeRevision = before.Revision + 1;
     private readonly List<byte[]> superseded = [];
     private PersistentSortedMap<KeyVersion> keys = before.Keys;
+    private LeaseTable leases = before.Leases;
     private long liveKeys = before.LiveKeys;
     private bool changed;
 
@@ -37,13 +38,14 @@ internal sealed class WriteTransaction(KeyspaceView before)
         }
 
         var result = Execute(request, path);
-        if (!changed)
+        var revision = changed ? writeRevision : before.Revision;
+        if (changed || !ReferenceEquals(leases, before.Leases))
         {
-            return new CommandResult(CommandStatus.Applied, before.Revision, result);
+            // A grant changes the leases but no key, so it does not move the revision.
+            after = before with { Revision = revision, LiveKeys = liveKeys, Keys = keys, Leases = leases };
         }
 
-        after = before with { Revision = writeRevision, LiveKeys = liveKeys, Keys = keys };
-        return new CommandResult(CommandStatus.Applied, writeRevision, result);
+        return new CommandResult(CommandStatus.Applied, revision, result);
     }
 
     /// <summary>Records, in order, whether each transaction on the path taken succeeds, evaluated against the state before the request.</summary>
@@ -67,13 +69,16 @@ internal sealed class WriteTransaction(KeyspaceView before)
         switch (request)
         {
             case PutRequest put:
-                if (put.Lease != 0)
+                if (put.Lease != 0 && !before.Leases.Contains(put.Lease))
                 {
-                    // Leases arrive with the lease table; until then none exists.
                     return CommandError.LeaseNotFound;
                 }
 
                 return (put.IgnoreValue || put.IgnoreLease) && before.Get(put.Key) is null ? CommandError.KeyNotFound : null;
+            case LeaseGrantRequest grant:
+                return before.Leases.Contains(grant.Id) ? CommandError.LeaseExists : null;
+            case LeaseRevokeRequest revoke:
+                return before.Leases.Contains(revoke.Id) ? null : CommandError.LeaseNotFound;
             case RangeRequest range when range.Revision != 0:
                 return before.CheckRevision(range.Revision) is var revisionError and not CommandError.None ? revisionError : null;
             case TxnRequest txn:
@@ -97,6 +102,8 @@ internal sealed class WriteTransaction(KeyspaceView before)
         DeleteRangeRequest delete => DeleteRange(delete),
         RangeRequest range => KeyspaceView.Range(keys, range, range.Revision > 0 ? range.Revision : writeRevision),
         TxnRequest txn => Txn(txn, path),
+        LeaseGrantRequest grant => Grant(grant),
+        LeaseRevokeRequest revoke => Revoke(revoke),
         _ => throw new InvalidOperationException($"{request.Kind} is not a keyspace write."),
     };
 
@@ -123,6 +130,7 @@ internal sealed class WriteTransaction(KeyspaceView before)
             ? new KeyVersion(value, writeRevision, writeRevision, 1, lease, history)
             : new KeyVersion(value, writeRevision, current.CreateRevision, current.Version + 1, lease, history);
         Write(put.Key, history, next);
+        leases = leases.Move(put.Key, current?.Lease ?? 0, lease);
         if (current is null)
         {
             liveKeys++;
@@ -140,6 +148,7 @@ internal sealed class WriteTransaction(KeyspaceView before)
         {
             keys.TryGetValue(key, out var history);
             Write(key, history, new KeyVersion(null, writeRevision, 0, 0, 0, history));
+            leases = leases.Move(key, version.Lease, 0);
             liveKeys--;
             if (delete.PrevKv)
             {
@@ -148,6 +157,27 @@ internal sealed class WriteTransaction(KeyspaceView before)
         }
 
         return new DeleteRangeResult(victims.Count, previous);
+    }
+
+    private LeaseGrantResult Grant(LeaseGrantRequest grant)
+    {
+        leases = leases.Grant(grant.Id, grant.Ttl);
+        return new LeaseGrantResult(grant.Id, grant.Ttl);
+    }
+
+    /// <summary>Deletes every key attached to the lease, in key order, in this one revision, and ends the lease.</summary>
+    private LeaseRevokeResult Revoke(LeaseRevokeRequest revoke)
+    {
+        leases.TryGet(revoke.Id, out var lease);
+        foreach (var key in lease.Keys)
+        {
+            keys.TryGetValue(key, out var history);
+            Write(key, history, new KeyVersion(null, writeRevision, 0, 0, 0, history));
+            liveKeys--;
+        }
+
+        leases = leases.Revoke(revoke.Id);
+        return new LeaseRevokeResult(lease.Keys.Count);
     }
 
     private void Write(byte[] key, KeyVersion? history, KeyVersion next)

@@ -29,11 +29,14 @@ public enum CommandError : byte
     /// <summary>A revision above the current one.</summary>
     FutureRevision = 3,
 
-    /// <summary>A put names a lease that does not exist.</summary>
+    /// <summary>A put or a revoke names a lease that does not exist.</summary>
     LeaseNotFound = 4,
 
     /// <summary>A put with <c>ignoreValue</c> or <c>ignoreLease</c> on a key that does not exist.</summary>
     KeyNotFound = 5,
+
+    /// <summary>A grant of a lease id that is already granted.</summary>
+    LeaseExists = 6,
 }
 
 /// <summary>The answer to one command, remembered per request id so that a retry gets the first answer.</summary>
@@ -87,3 +90,10 @@ public sealed record RangeResult(long Count, bool More, IReadOnlyList<KeyValue> 
 public sealed record TxnResult(bool Succeeded, IReadOnlyList<OpResult?> Results) : OpResult;
 
 public sealed record CompactResult(long CompactRevision) : OpResult;
+
+/// <param name="Id">The lease's id.</param>
+/// <param name="Ttl">The granted time to live, in seconds.</param>
+public sealed record LeaseGrantResult(long Id, long Ttl) : OpResult;
+
+/// <param name="Deleted">How many attached keys the revoke deleted.</param>
+public sealed record LeaseRevokeResult(long Deleted) : OpResult;

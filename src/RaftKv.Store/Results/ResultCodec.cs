@@ -32,7 +32,7 @@ public static class ResultCodec
         }
 
         var error = reader.ReadByte();
-        if (error > (byte)CommandError.KeyNotFound)
+        if (error > (byte)CommandError.LeaseExists)
         {
             throw new InvalidDataException($"Unknown command error {error}.");
         }
@@ -80,6 +80,15 @@ public static class ResultCodec
                 writer.WriteByte((byte)RequestKind.Compact);
                 writer.WriteInt64(compact.CompactRevision);
                 break;
+            case LeaseGrantResult grant:
+                writer.WriteByte((byte)RequestKind.LeaseGrant);
+                writer.WriteInt64(grant.Id);
+                writer.WriteInt64(grant.Ttl);
+                break;
+            case LeaseRevokeResult revoke:
+                writer.WriteByte((byte)RequestKind.LeaseRevoke);
+                writer.WriteInt64(revoke.Deleted);
+                break;
             default:
                 throw new ArgumentException($"Unknown result {result.GetType().Name}.", nameof(result));
         }
@@ -109,6 +118,10 @@ public static class ResultCodec
                 return new TxnResult(succeeded, results);
             case RequestKind.Compact:
                 return new CompactResult(reader.ReadInt64());
+            case RequestKind.LeaseGrant:
+                return new LeaseGrantResult(reader.ReadInt64(), reader.ReadInt64());
+            case RequestKind.LeaseRevoke:
+                return new LeaseRevokeResult(reader.ReadInt64());
             default:
                 throw new InvalidDataException($"Unknown result kind {kind}.");
         }

@@ -16,8 +16,8 @@ namespace RaftKv.Store.Snapshots;
 /// <remarks>
 /// Layout (little-endian): magic "RKVS", int32 format; revision, compact revision; key count, then
 /// per key in ascending order: key, version count, versions oldest first (tombstone flag, value
-/// unless a tombstone, modRevision, createRevision, version, lease); lease count (none yet: leases
-/// arrive with the lease table); request count, then per request, oldest first: id, fingerprint,
+/// unless a tombstone, modRevision, createRevision, version, lease); lease count, then per lease its
+/// id and granted TTL (the keys attached to it are those whose current version names it); request count, then per request, oldest first: id, fingerprint,
 /// result (<see cref="ResultCodec"/>); the hash of everything before it, and "REND".
 /// </remarks>
 public static class SnapshotCodec
@@ -78,7 +78,12 @@ public static class SnapshotCodec
             await FlushAsync(force: false);
         }
 
-        chunk.WriteInt32(0);
+        chunk.WriteInt32(view.Leases.Count);
+        foreach (var lease in view.Leases.All)
+        {
+            chunk.WriteInt64(lease.Id);
+            chunk.WriteInt64(lease.Ttl);
+        }
 
         chunk.WriteInt32(snapshot.Requests.Count);
         foreach (var (id, request) in snapshot.Requests)
@@ -138,9 +143,11 @@ public static class SnapshotCodec
                 liveKeys += history.IsTombstone ? 0 : 1;
             }
 
-            if (ReadCount(reader, 0) != 0)
+            var leaseCount = ReadCount(reader, int.MaxValue);
+            var granted = new List<(long Id, long Ttl)>(Math.Min(leaseCount, 1 << 16));
+            for (var i = 0; i < leaseCount; i++)
             {
-                throw new InvalidDataException("This version does not read leases.");
+                granted.Add((reader.ReadInt64(), reader.ReadInt64()));
             }
 
             var requestCount = ReadCount(reader, KeyValueStore.RequestIdCapacity);
@@ -170,7 +177,15 @@ public static class SnapshotCodec
                 throw new InvalidDataException("The snapshot's keys are not in ascending order.");
             }
 
-            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map }, requests);
+            var attached = keys.Where(k => !k.Value.IsTombstone && k.Value.Lease != 0).Select(k => (k.Key, k.Value.Lease)).ToList();
+            var grantedIds = granted.Select(g => g.Id).ToHashSet();
+            if (attached.Find(a => !grantedIds.Contains(a.Lease)) is { Key: not null } orphan)
+            {
+                throw new InvalidDataException($"A key is attached to lease {orphan.Lease}, which the snapshot does not grant.");
+            }
+
+            var leases = LeaseTable.From(granted, attached);
+            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests);
         }
         catch (EndOfStreamException e)
         {
