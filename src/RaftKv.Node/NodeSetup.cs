@@ -54,6 +54,8 @@ public static class NodeSetup
         builder.Services.AddSingleton<WriteCoordinator>();
         builder.Services.AddSingleton<LinearizableReads>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CommandFormats>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandFormats>());
         builder.Services.AddHostedService<HistoryCompactor>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);

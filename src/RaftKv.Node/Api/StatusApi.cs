@@ -9,12 +9,13 @@ public static class StatusApi
 {
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine) => TypedResults.Ok(Describe(view, stateMachine)));
+        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine, CommandFormats formats) => TypedResults.Ok(Describe(view, stateMachine, formats)));
         return routes;
     }
 
-    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine)
+    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine, CommandFormats formats)
     {
+        var advertised = formats.ByMember;
         var raft = view.Raft;
         var leader = view.Leader;
         var log = view.Log;
@@ -38,16 +39,19 @@ public static class StatusApi
             store.CompactRevision,
             store.LiveKeys,
             log.SyncedAppends,
-            [.. view.Definition.Members.Select(m => new MemberStatus(m.Id, m.Url, m.PeerUrl, m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown")))]);
+            formats.ClusterFormat,
+            [.. view.Definition.Members.Select(m => new MemberStatus(m.Id, m.Url, m.PeerUrl, m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown"), advertised[m.Id]))]);
     }
 }
 
 public sealed record MemberRef(string Id, Uri Url);
 
-public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status);
+/// <param name="CommandFormat">The command format the member advertised when last asked; null if never reached.</param>
+public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status, int? CommandFormat);
 
 /// <param name="SnapshotIndex">The last log index the newest snapshot covers (taken here or installed from the leader); 0 if none.</param>
 /// <param name="SyncedAppends">Replicated batches this node flushed to disk before acknowledging them.</param>
+/// <param name="ClusterCommandFormat">The lowest command format any member reads: what this node proposes when it leads.</param>
 public sealed record NodeStatus(
     string Id,
     Uri Url,
@@ -63,4 +67,5 @@ public sealed record NodeStatus(
     long CompactRevision,
     long Keys,
     long SyncedAppends,
+    int ClusterCommandFormat,
     IReadOnlyList<MemberStatus> Members);

@@ -39,14 +39,16 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     private readonly ClusterView view;
     private readonly LeaderTerm leaderTerm;
     private readonly PeerClient peers;
+    private readonly CommandFormats formats;
     private readonly RaftKvOptions options;
     private readonly ILogger<WriteCoordinator> logger;
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim inFlight = new(MaxBatchesInFlight);
     private readonly Task batching;
 
-    public WriteCoordinator(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
+    public WriteCoordinator(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, CommandFormats formats, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
     {
+        this.formats = formats;
         this.view = view;
         this.leaderTerm = leaderTerm;
         this.peers = peers;
@@ -144,6 +146,12 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
 
             if (leader.Id == view.Self.Id)
             {
+                pending = RefuseUnreadable(pending);
+                if (pending.Count == 0)
+                {
+                    return;
+                }
+
                 if (await ProposeAsLeaderAsync(pending, deadline) is { } results)
                 {
                     for (var i = 0; i < pending.Count; i++)
@@ -239,6 +247,28 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
         }
 
         return [.. commands.Select(_ => failure)];
+    }
+
+    /// <summary>Answers "not applied" to the writes of a kind some member cannot read yet, before they reach any log; returns the others.</summary>
+    private List<PendingWrite> RefuseUnreadable(List<PendingWrite> batch)
+    {
+        var clusterFormat = formats.ClusterFormat;
+        var readable = new List<PendingWrite>(batch.Count);
+        foreach (var write in batch)
+        {
+            var required = RequestRules.RequiredFormat(write.Command.Request);
+            if (required <= clusterFormat)
+            {
+                readable.Add(write);
+            }
+            else
+            {
+                write.Result.TrySetResult(ProposalResult.NotApplied(
+                    $"A {write.Command.Request.Kind} needs command format {required}, and some member reads only format {clusterFormat}: finish upgrading the cluster."));
+            }
+        }
+
+        return readable;
     }
 
     /// <summary>The bytes of values a request carries, which is what makes a batch large.</summary>

@@ -1,6 +1,9 @@
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
+using System.Globalization;
 using System.Net;
+using RaftKv.Node.Cluster;
+using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Raft;
 
@@ -11,6 +14,8 @@ public sealed partial class ClusterLifetime(LeaderTerm leaderTerm, ILogger<Clust
 
     public void OnStart(IRaftCluster cluster, IDictionary<string, string> metadata)
     {
+        // Served to the other members on request: the leader proposes only what every member reads.
+        metadata[CommandFormats.MetadataKey] = CommandCodec.FormatVersion.ToString(CultureInfo.InvariantCulture);
         raft = cluster;
         cluster.LeaderChanged += OnLeaderChanged;
     }

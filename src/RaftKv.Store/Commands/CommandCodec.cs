@@ -18,6 +18,9 @@ public static class CommandCodec
     /// <summary>The command format this version writes, and the newest it reads.</summary>
     public const byte FormatVersion = 2;
 
+    /// <summary>The oldest format of the MVCC keyspace: every member of a cluster of this store reads at least this.</summary>
+    public const byte BaseFormatVersion = 2;
+
     /// <summary>The largest value a log entry may carry; the node's own limit is lower.</summary>
     public const int MaxValueBytes = 64 * 1024 * 1024;
 

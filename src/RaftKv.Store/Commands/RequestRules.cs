@@ -37,6 +37,17 @@ public static class RequestRules
         _ => $"{request.Kind} requests are not supported by this version",
     };
 
+    /// <summary>
+    /// The command format that introduced a request's kind: a leader proposes it only once every member
+    /// reads that format. A kind added later gets the format it came with, here and in the codec.
+    /// </summary>
+    public static int RequiredFormat(Request request) => request.Kind switch
+    {
+        RequestKind.Put or RequestKind.DeleteRange or RequestKind.Range or RequestKind.Txn
+            or RequestKind.Compact or RequestKind.LeaseGrant or RequestKind.LeaseRevoke => CommandCodec.BaseFormatVersion,
+        var kind => throw new ArgumentOutOfRangeException(nameof(request), kind, "A request kind without a format."),
+    };
+
     private static string? CheckKey(byte[] key)
         => key.Length == 0 ? "key is not provided"
             : key.Length > MaxKeyBytes ? $"the key is {key.Length} bytes long; at most {MaxKeyBytes} bytes are allowed"

@@ -226,3 +226,20 @@ public sealed class AutomaticCompactionTests
         await Http.EnsureAsync(kept, HttpStatusCode.OK);
     }
 }
+
+/// <summary>Members advertise the command format they read, through DotNext's member metadata.</summary>
+[Collection(ClusterTestGroup.Name)]
+public sealed class CommandFormatTests(SharedClusterFixture fixture) : IClassFixture<SharedClusterFixture>
+{
+    [Fact]
+    public async Task Every_node_learns_the_format_each_member_reads()
+    {
+        var cluster = fixture.Cluster;
+        foreach (var id in cluster.Ids)
+        {
+            await TestCluster.WaitUntilAsync($"{id} to hear every member's format", async () =>
+                (await cluster.StatusAsync(id)).Members.All(m => m.CommandFormat == RaftKv.Store.Commands.CommandCodec.FormatVersion));
+            Assert.Equal(RaftKv.Store.Commands.CommandCodec.FormatVersion, (await cluster.StatusAsync(id)).ClusterCommandFormat);
+        }
+    }
+}
