@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
@@ -117,7 +116,7 @@ public static class KvApi
         }
 
         var limit = options.Value.MaxValueBytes;
-        var value = await ReadValueAsync(context, limit);
+        var value = await RequestBody.ReadAsync(context, limit);
         if (value is null)
         {
             return Problems.ValueTooLarge(context.Request.ContentLength ?? limit + 1L, limit);
@@ -223,47 +222,6 @@ public static class KvApi
         var headers = context.Request.Headers;
         return WriteRequest.TryParseCondition(key, headers.IfMatch, headers.IfNoneMatch, context.Request.Query["prevValue"], out condition, out error)
             && WriteRequest.TryGetRequestId(headers["Idempotency-Key"], out requestId, out error);
-    }
-
-    /// <summary>Reads the body, or returns null as soon as it exceeds <paramref name="limit"/> bytes.</summary>
-    /// <remarks>Kestrel's own body limit is off (see NodeSetup): this check answers with a problem response instead.</remarks>
-    private static async Task<byte[]?> ReadValueAsync(HttpContext context, int limit)
-    {
-        var declared = context.Request.ContentLength;
-        if (declared > limit)
-        {
-            return null;
-        }
-
-        // Usually the length is declared: read into an array of exactly that size.
-        if (declared is { } length)
-        {
-            var value = new byte[length];
-            await context.Request.Body.ReadExactlyAsync(value, context.RequestAborted);
-            return value;
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    return null;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-
-        return buffer.ToArray();
     }
 }
 

@@ -73,27 +73,14 @@ public static class TxnApi
     /// <summary>The body as JSON, or null if it is larger than <paramref name="limit"/> bytes or is not JSON.</summary>
     private static async Task<JsonDocument?> ReadJsonAsync(HttpContext context, int limit)
     {
-        if (context.Request.ContentLength > limit)
+        if (await RequestBody.ReadAsync(context, limit) is not { } body)
         {
             return null;
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
         try
         {
-            return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16 });
+            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException)
         {

@@ -13,7 +13,7 @@ namespace RaftKv.Node.Cluster;
 /// newer state-machine version, see <c>KvStateMachine</c>.)
 /// </summary>
 /// <remarks>A member whose format is not known yet (unreachable since this node started) counts as the oldest format of this store, <see cref="CommandCodec.BaseFormatVersion"/>.</remarks>
-public sealed class CommandFormats(ClusterView view, TimeProvider time) : BackgroundService
+public sealed partial class CommandFormats(ClusterView view, TimeProvider time, ILogger<CommandFormats> logger) : BackgroundService
 {
     public const string MetadataKey = "raftkv-command-format";
 
@@ -65,13 +65,17 @@ public sealed class CommandFormats(ClusterView view, TimeProvider time) : Backgr
                     known[definition.Id] = format;
                 }
             }
-            catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException or InvalidOperationException)
+            catch (Exception e) when (!token.IsCancellationRequested)
             {
-                // Unreachable: its last known format stands, or the base format if it never answered.
-                token.ThrowIfCancellationRequested();
+                // Whatever the transport threw (a SocketException escapes DotNext's HTTP client as
+                // it is), a member that cannot be asked keeps its last known format, or the base one.
+                LogNotAsked(logger, definition.Id, e.Message);
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not ask member {MemberId} for its command format: {Reason}")]
+    private static partial void LogNotAsked(ILogger logger, string memberId, string reason);
 
     /// <summary>The lowest of the advertised formats, an unknown one counting as the base format.</summary>
     public static int Lowest(IEnumerable<int?> formats) => formats.Select(f => f ?? CommandCodec.BaseFormatVersion).DefaultIfEmpty(CommandCodec.FormatVersion).Min();

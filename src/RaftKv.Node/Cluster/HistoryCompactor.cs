@@ -33,7 +33,15 @@ public sealed partial class HistoryCompactor(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await CompactOnceAsync();
+                try
+                {
+                    await CompactOnceAsync();
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // A failed check must never stop the node: the next tick tries again.
+                    LogCheckFailed(logger, e);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -67,6 +75,9 @@ public sealed partial class HistoryCompactor(
             LogNotCompacted(logger, target, result.Detail);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An automatic compaction check failed")]
+    private static partial void LogCheckFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Compacted history below revision {Target} (store at revision {Revision})")]
     private static partial void LogCompacted(ILogger logger, long target, long revision);
