@@ -2,30 +2,38 @@
 # Compares RaftKv with etcd 3.4 on this machine: clusters of the same size on loopback, the same
 # closed-loop HTTP load (bench/RaftKv.LoadGen), one system running at a time.
 #
-#   scripts/bench-vs-etcd.sh [--nodes "3 5"] [--duration S] [--warmup S] [--runs R] [--out DIR] [--raftkv-ref REV]
+#   scripts/bench-vs-etcd.sh [--nodes "3 5"] [--duration S] [--warmup S] [--runs R] [--scenarios "NAME..."]
+#                            [--keys N] [--out DIR] [--raftkv-ref REV]
+#   scripts/bench-vs-etcd.sh --memory [--keys N] [--out DIR] [--raftkv-ref REV]
 #
 # Prints a markdown table of medians over the runs and writes it, with the machine, to DIR/summary.md.
-# Defaults: --nodes "3 5" --duration 20 --warmup 20 --runs 3 --out .run/bench/<time>; RaftKv is built
-# from the working tree, or from commit REV (git archive) to measure an earlier version. The warm-up
-# is long because a freshly started node spends its first 15 s or so under load JIT-compiling its hot
-# paths (about 0.3 cores per node): shorter, and the runs measure the JIT rather than the node.
+# Defaults: --nodes "3 5" --duration 20 --warmup 20 --runs 3 --keys 10000, every scenario, --out
+# .run/bench/<time>; RaftKv is built from the working tree, or from commit REV (git archive) to measure
+# an earlier version. The warm-up is long because a freshly started node spends its first 15 s or so
+# under load JIT-compiling its hot paths (about 0.3 cores per node): shorter, and the runs measure the
+# JIT rather than the node. --memory instead loads --keys (default 1,000,000) keys into one etcd and
+# one RaftKv node, in turn, and tabulates their memory and disk use in DIR/memory.md.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-nodes="3 5" duration=20 warmup=20 runs=3 out="" ref=""
+nodes="3 5" duration=20 warmup=20 runs=3 out="" ref="" only="" keys="" memory=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --scenarios) only=$2; shift 2 ;;
+    --keys) keys=$2; shift 2 ;;
+    --memory) memory=1; shift ;;
     --out) out=$2; shift 2 ;;
     --raftkv-ref) ref=$2; shift 2 ;;
-    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
+keys=${keys:-$([ -n "$memory" ] && echo 1000000 || echo 10000)}
 
 bench=$root/.run/bench
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -34,12 +42,27 @@ mkdir -p "$out"
 results=$out/results.tsv
 
 # name, then load generator arguments; every scenario also gets the common arguments in run_load.
+# range100-64c reads a prefix of exactly 100 keys (bench/0012 is bench/001200 to bench/001299); each
+# txn-64c client compare-and-puts a key of its own against the value it last wrote there.
 scenarios=(
   "write-1c     --mix write=1 --concurrency 1"
   "write-64c    --mix write=1 --concurrency 64"
   "read-64c     --mix read=1 --concurrency 64 --consistency linearizable"
   "mixed-64c    --mix read=0.9,write=0.1 --concurrency 64"
+  "range100-64c --mix range=1 --concurrency 64 --consistency linearizable"
+  "txn-64c      --mix txn=1 --concurrency 64"
 )
+if [ -n "$only" ]; then
+  chosen=()
+  for name in $only; do
+    found=""
+    for scenario in "${scenarios[@]}"; do
+      [ "${scenario%% *}" = "$name" ] && { chosen+=("$scenario"); found=1; }
+    done
+    [ -n "$found" ] || { echo "unknown scenario '$name'; known: $(printf '%s\n' "${scenarios[@]}" | cut -d' ' -f1 | tr '\n' ' ')" >&2; exit 2; }
+  done
+  scenarios=("${chosen[@]}")
+fi
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 die() { log "bench-vs-etcd: $*"; exit 1; }
@@ -198,15 +221,110 @@ run_load() { # system size scenario-name run busy% extra-args...
   mapfile -t urls < <(client_urls "$system" "$n")
   log "n=$n $name $system run $run (other programs used $busy% of the CPU just before)"
   dotnet "$loadgen" --system "$system" --targets "$(IFS=,; echo "${urls[*]}")" "$@" \
-    --keys 10000 --value-size 100 --preload --duration "$duration" --warmup "$warmup" --seed "$run" \
+    --keys "$keys" --value-size 100 --preload --duration "$duration" --warmup "$warmup" --seed "$run" \
     --out "$file.json" >"$file.txt" 2>"$file.log" || { cat "$file.log" >&2; die "load generator failed ($file.log)"; }
   sed -n '2,$p' "$file.txt" | sed 's/^/    /' >&2
   jq -r --arg n "$n" --arg name "$name" --arg system "$system" --arg run "$run" --arg busy "$busy" \
-    '[$n, $name, $system, $run, .throughput, .operations.all.latencyMs.p50, .operations.all.latencyMs.p99, .errors.total, $busy] | @tsv' \
+    '[$n, $name, $system, $run, .throughput, .operations.all.latencyMs.p50, .operations.all.latencyMs.p99, .errors.total, $busy,
+      .rangesShort, .txnSucceeded, .txnCompareFailed] | @tsv' \
     "$file.json" >>"$results"
 }
 
-printf 'nodes\tscenario\tsystem\trun\tops_per_s\tp50_ms\tp99_ms\terrors\tother_cpu_pct\n' >"$results"
+# --- memory: one node of each system, loaded with $keys keys -----------------------------------
+# Resident memory from /proc/PID/status, in KiB: all of it, the anonymous part (the heaps: .NET's GC,
+# Go's) and the file-backed part (mapped files: code, etcd's bbolt db, RaftKv's log chunks).
+rss_of() { # pid -> "rss anon file"
+  awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { print r, a, f }' "/proc/$1/status"
+}
+
+# RaftKv snapshots every RaftKv:SnapshotEntryInterval (20,000) log entries. Single-client writes, one
+# entry each, over keys that exist, until a snapshot covers the whole preload: its file's size.
+raftkv_snapshot_bytes() { # url data-dir
+  local url=$1 data=$2 preloaded index
+  preloaded=$(curl -fsS "$url/v1/status" | jq -r .appliedIndex)
+  for _ in $(seq 1 40); do
+    index=$(curl -fsS "$url/v1/status" | jq -r .snapshotIndex)
+    if [ "$index" -ge "$preloaded" ]; then
+      stat -c %s "$data/snapshots/$index"-*
+      return
+    fi
+    dotnet "$loadgen" --targets "$url" --keys "$keys" --mix write=1 --concurrency 1 --duration 5 --warmup 0 \
+      >>"$out/memory-raftkv.log" 2>&1 || die "snapshot writes failed ($out/memory-raftkv.log)"
+  done
+  echo "none"
+}
+
+memory_comparison() {
+  local file=$out/memory.tsv system url pid data busy rss_start rss anon mapped count store
+  printf 'system\tkeys\trss_start_kib\trss_kib\tanon_kib\tfile_kib\tdata_bytes\tstore_bytes\tother_cpu_pct\n' >"$file"
+  for system in raftkv etcd; do
+    url=$(client_urls "$system" 1)
+    busy=$(busy_percent)
+    if [ "$system" = etcd ]; then
+      rm -rf "$bench/etcd-1"
+      start_etcd 1
+      pid=${etcd_pids[0]} data=$bench/etcd-1/data/e1
+    else
+      read -r -a raftkv_env <<<"$(raftkv_cluster_file 1)"
+      env "${raftkv_env[@]}" scripts/cluster.sh clean >/dev/null
+      start_raftkv 1
+      pid=$(cat "$bench/raftkv-1/pids/n1.pid") data=$bench/raftkv-1/data/n1
+    fi
+    sleep 5
+    read -r rss_start _ _ < <(rss_of "$pid")
+    log "memory: $system (pid $pid, $((rss_start / 1024)) MiB resident after start; other programs used $busy% of the CPU just before): preloading $keys keys"
+    dotnet "$loadgen" --system "$system" --targets "$url" --keys "$keys" --value-size 100 --preload-only --concurrency 128 \
+      >>"$out/memory-$system.log" 2>&1 || { cat "$out/memory-$system.log" >&2; die "preload failed"; }
+    tail -1 "$out/memory-$system.log" | sed 's/^/    /' >&2
+    # Measured idle, after the preload's garbage had a chance to be collected.
+    sleep 10
+    read -r rss anon mapped < <(rss_of "$pid")
+    if [ "$system" = etcd ]; then
+      count=$(curl -fsS -X POST "$url/v3/kv/range" -d "{\"key\":\"$(printf bench/ | base64)\",\"range_end\":\"$(printf bench0 | base64)\",\"count_only\":true}" | jq -r '.count // 0')
+      # The bbolt file, free pages included.
+      store=$(curl -fsS -X POST "$url/v3/maintenance/status" -d '{}' | jq -r .dbSize)
+    else
+      count=$(curl -fsS "$url/v1/status" | jq -r .keys)
+      store=$(raftkv_snapshot_bytes "$url" "$data")
+    fi
+    [ "$count" -eq "$keys" ] || die "$system holds $count keys, not $keys"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$system" "$keys" "$rss_start" "$rss" "$anon" "$mapped" \
+      "$(du -sb "$data" | cut -f1)" "$store" "$busy" >>"$file"
+    if [ "$system" = etcd ]; then
+      stop_etcd
+      cp -r "$bench/etcd-1/logs" "$out/etcd-logs"
+      rm -rf "$bench/etcd-1"
+    else
+      stop_raftkv
+      cp -r "$bench/raftkv-1/logs" "$out/raftkv-logs"
+      env "${raftkv_env[@]}" scripts/cluster.sh clean >/dev/null
+      raftkv_env=()
+    fi
+  done
+
+  {
+    echo "# Memory: RaftKv vs etcd, $keys keys, $(date '+%Y-%m-%d %H:%M %Z')"
+    echo
+    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r); etcd $(etcd --version | sed -n 's/^etcd Version: //p') (Debian package), RaftKv $raftkv_version"
+    echo "- one node of each system, one at a time, loaded by the load generator (128 clients) with $keys keys (\`bench/000000\` ..., 12 bytes) of 100-byte values, one put each; measured after 10 s idle"
+    echo "- resident memory from /proc/PID/status: anon = the heaps (.NET's GC, Go's), file = mapped files (code; etcd's bbolt db, RaftKv's log chunks); per key = (loaded - after start) / keys"
+    echo "- on disk: the whole data directory (log and snapshots, or WAL and db), and etcd's dbSize (the bbolt file, free pages included) or RaftKv's snapshot of the loaded state"
+    echo
+    echo "| system | RSS after start MiB | RSS loaded MiB | anon MiB | file MiB | per key B | data dir MiB | db / snapshot MiB |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F'\t' 'NR > 1 {
+      store = ($8 == "none" ? "none" : sprintf("%.1f", $8 / 1048576))
+      printf "| %s | %.1f | %.1f | %.1f | %.1f | %.0f | %.1f | %s |\n", ($1 == "raftkv" ? "RaftKv" : "etcd"),
+        $3 / 1024, $4 / 1024, $5 / 1024, $6 / 1024, ($4 - $3) * 1024 / $2, $7 / 1048576, store
+    }' "$file"
+  } >"$out/memory.md"
+  cat "$out/memory.md"
+  log "results in $out (memory.md, memory.tsv, the load generator's and the servers' logs)"
+}
+
+[ -z "$memory" ] || { memory_comparison; exit 0; }
+
+printf 'nodes\tscenario\tsystem\trun\tops_per_s\tp50_ms\tp99_ms\terrors\tother_cpu_pct\tranges_short\ttxn_succeeded\ttxn_compare_failed\n' >"$results"
 for n in $nodes; do
   etcd_dir=$bench/etcd-$n
   rm -rf "$etcd_dir"
@@ -245,7 +363,7 @@ total() { column_of "$@" | awk '{ t += $1 } END { print t + 0 }'; }
   echo
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), kernel $(uname -r)"
   echo "- etcd $(etcd --version | sed -n 's/^etcd Version: //p') (Debian package, default fsync), .NET SDK $(dotnet --version), runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), RaftKv $raftkv_version"
-  echo "- each run: ${duration} s measured after ${warmup} s warm-up, 10,000 keys preloaded, 100-byte values, requests round-robin over all nodes (HTTP/1.1 keep-alive), one system running at a time; medians of $runs run(s) per system, alternating"
+  echo "- each run: ${duration} s measured after ${warmup} s warm-up, $keys keys preloaded, 100-byte values, requests round-robin over all nodes (HTTP/1.1 keep-alive), one system running at a time; medians of $runs run(s) per system, alternating"
   echo "- other programs on the machine: load average (1, 5, 15 min) $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after; CPU they used in the 2 s before each run (ours stopped): median $(awk -F'\t' 'NR > 1 { print $9 }' "$results" | median)%, max $(awk -F'\t' 'NR > 1 { print $9 }' "$results" | sort -g | tail -1)% (per run in results.tsv)"
   echo "- ops/s counts successful operations; p50/p99 in ms over all operations; errors = failed requests summed over the runs"
   echo
@@ -260,6 +378,18 @@ total() { column_of "$@" | awk '{ t += $1 } END { print t + 0 }'; }
         "$e_ops" "$(med "$n" "$name" etcd 6)" "$(med "$n" "$name" etcd 7)" \
         "$(awk -v r="$r_ops" -v e="$e_ops" 'BEGIN { print (e > 0 ? r / e : 0) }')" \
         "$(total "$n" "$name" raftkv 8)" "$(total "$n" "$name" etcd 8)"
+    done
+  done
+  # The answers' own checks, summed over the runs: each range must hold its 100 keys, and a compare
+  # fails only after a request whose outcome its client could not learn.
+  echo
+  for scenario in "${scenarios[@]}"; do
+    read -r name _ <<<"$scenario"
+    for n in $nodes; do
+      case "$name" in
+        range100-*) echo "- $name, $n nodes: ranges with fewer than 100 keys: RaftKv $(total "$n" "$name" raftkv 10), etcd $(total "$n" "$name" etcd 10)" ;;
+        txn-*) echo "- $name, $n nodes: compares held / failed: RaftKv $(total "$n" "$name" raftkv 11) / $(total "$n" "$name" raftkv 12), etcd $(total "$n" "$name" etcd 11) / $(total "$n" "$name" etcd 12)" ;;
+      esac
     done
   done
 } >"$out/summary.md"

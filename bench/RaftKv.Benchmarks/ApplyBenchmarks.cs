@@ -7,24 +7,22 @@ using RaftKv.Store.Results;
 namespace RaftKv.Benchmarks;
 
 /// <summary>
-/// <see cref="KeyValueStore.Apply"/> of new requests on a store of 10,000 keys whose request-id table is full, as
-/// on a node that has run for a while: each apply also evicts the oldest remembered id. Each invocation builds its
-/// <see cref="WriteCommand"/>, as decoding a log entry does, so Allocated includes that object.
+/// <see cref="KeyValueStore.Apply"/> of new requests on a store of 10,000 or 1,000,000 keys whose request-id table is
+/// full, as on a node that has run for a while: each apply also evicts the oldest remembered id. Each invocation
+/// builds its <see cref="WriteCommand"/>, as decoding a log entry does, so Allocated includes that object.
 /// </summary>
 /// <remarks>
 /// A delete removes a key only once, so the delete benchmark deletes a key and writes it back in the same
-/// invocation, keeping the store at 10,000 keys: subtract <see cref="Put"/> for the cost of the delete.
+/// invocation, keeping the store at its size: subtract <see cref="Put"/> for the cost of the delete.
 /// </remarks>
 [MemoryDiagnoser]
 public class ApplyBenchmarks
 {
-    private const int KeyCount = 10_000;
-
     // More ids than the store remembers: an id comes round again only after it was evicted, so every apply is new.
     private const int RequestIdPoolSize = 1 << 17;
 
     private readonly KeyValueStore store = new();
-    private readonly long[] modRevisions = new long[KeyCount];
+    private long[] modRevisions = null!;
     private string[] keys = null!;
     private byte[][] keyBytes = null!;
     private string[] requestIds = null!;
@@ -32,16 +30,28 @@ public class ApplyBenchmarks
     private int nextKey;
     private int nextRequest;
 
+    [Params(10_000, 1_000_000)]
+    public int KeyCount { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         keys = [.. Enumerable.Range(0, KeyCount).Select(TestData.Key)];
         keyBytes = [.. keys.Select(System.Text.Encoding.UTF8.GetBytes)];
+        modRevisions = new long[KeyCount];
         requestIds = [.. Enumerable.Range(0, RequestIdPoolSize).Select(i => TestData.RequestId(i))];
         value = TestData.Value(seed: 2);
-        for (var i = 0; i < KeyValueStore.RequestIdCapacity; i++)
+
+        // Every key written, and at least as many requests as the table remembers.
+        for (var i = 0; i < Math.Max(KeyCount, KeyValueStore.RequestIdCapacity); i++)
         {
             Put();
+        }
+
+        // The transactions' compares hold: they measure the success branch.
+        if (TxnPutIfModRevision().Result is not TxnResult { Succeeded: true } || TxnTransfer().Result is not TxnResult { Succeeded: true })
+        {
+            throw new InvalidOperationException("A transaction's compare did not hold.");
         }
     }
 
@@ -72,6 +82,23 @@ public class ApplyBenchmarks
         return Apply(key, new WriteCommand(NextRequestId(), txn));
     }
 
+    /// <summary>A transfer between two accounts half the key space apart: a compare on each one's modRevision (both hold), a put of each.</summary>
+    [Benchmark]
+    public CommandResult TxnTransfer()
+    {
+        var from = NextKey();
+        var to = (from + (KeyCount / 2)) % KeyCount;
+        var fromRange = KeyRange.ForKey(keyBytes[from]);
+        var toRange = KeyRange.ForKey(keyBytes[to]);
+        var txn = new TxnRequest(
+            [new Compare(fromRange, CompareTarget.ModRevision, CompareResult.Equal, modRevisions[from]), new Compare(toRange, CompareTarget.ModRevision, CompareResult.Equal, modRevisions[to])],
+            [new PutRequest(keyBytes[from], value), new PutRequest(keyBytes[to], value)],
+            [new RangeRequest(fromRange), new RangeRequest(toRange)]);
+        var outcome = Apply(from, new WriteCommand(NextRequestId(), txn));
+        Track(to);
+        return outcome;
+    }
+
     [Benchmark]
     public CommandResult DeleteThenPut()
     {
@@ -80,13 +107,15 @@ public class ApplyBenchmarks
         return Apply(key, WriteCommand.Put(NextRequestId(), keys[key], value));
     }
 
-    // The key's modRevision after the apply (0 if absent).
     private CommandResult Apply(int key, WriteCommand command)
     {
         var outcome = store.Apply(command);
-        modRevisions[key] = store.View.Get(keyBytes[key])?.ModRevision ?? 0;
+        Track(key);
         return outcome;
     }
+
+    // The key's modRevision after the apply (0 if absent), for the next compare on it.
+    private void Track(int key) => modRevisions[key] = store.View.Get(keyBytes[key])?.ModRevision ?? 0;
 
     private int NextKey()
     {

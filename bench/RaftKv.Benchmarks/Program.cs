@@ -6,5 +6,15 @@ namespace RaftKv.Benchmarks;
 public static class Program
 {
     // `dotnet run -c Release --project bench/RaftKv.Benchmarks -- --filter '*' --job short`
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    // `dotnet run -c Release --project bench/RaftKv.Benchmarks -- --memory [--keys N]`: see MemoryProbe.
+    public static int Main(string[] args)
+    {
+        if (args is ["--memory", .. var rest])
+        {
+            return MemoryProbe.Run(rest);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

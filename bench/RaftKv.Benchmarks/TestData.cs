@@ -1,3 +1,4 @@
+using RaftKv.Store;
 using RaftKv.Store.Commands;
 
 namespace RaftKv.Benchmarks;
@@ -22,4 +23,17 @@ internal static class TestData
 
     public static WriteCommand Put(long requestIndex, int keyIndex, byte[] value)
         => WriteCommand.Put(RequestId(requestIndex), Key(keyIndex), value);
+
+    /// <summary>
+    /// Writes keys 0 to <paramref name="keys"/> - 1, one put each, with request ids from <paramref name="firstRequest"/> on.
+    /// Each put carries its own copy of <paramref name="value"/>, as each command decoded from a log entry does: the store
+    /// keeps the array it is given, so a shared one would make every key's value the same few cache lines.
+    /// </summary>
+    public static void PutAll(KeyValueStore store, int keys, long firstRequest, byte[] value)
+    {
+        for (var i = 0; i < keys; i++)
+        {
+            store.Apply(Put(firstRequest + i, i, (byte[])value.Clone()));
+        }
+    }
 }

@@ -22,13 +22,16 @@ internal sealed class LoadOptions
           --warmup S                           seconds before measuring starts (default 2)
           --keys N                             key space: bench/000000 .. (default 10000)
           --value-size B                       bytes per value (default 100)
-          --mix read=R,write=W                 operation weights (default read=0.9,write=0.1)
+          --mix read=R,write=W,range=G,txn=T   operation weights (default read=0.9,write=0.1); range: a prefix of
+                                               exactly 100 keys (needs --keys >= 100); txn: compare-and-put
+                                               of the worker's own key against the value it last wrote
           --consistency linearizable|local     reads: linearizable (default) or local / serializable
           --preload                            write every key once before the warm-up
+          --preload-only                       write every key once, then exit without measuring
           --timeout S                          per-request timeout (default 10)
           --out FILE.json                      also write the results as JSON
           --seed N                             random seed (default 1)
-          --self-test                          check the histogram against exact percentiles and exit
+          --self-test                          check the histogram, the request bodies and the reading of answers, and exit
         """;
 
     public KvSystem System { get; private set; } = KvSystem.RaftKv;
@@ -47,12 +50,13 @@ internal sealed class LoadOptions
 
     public int ValueSize { get; private set; } = 100;
 
-    /// <summary>The share of operations that are reads; the rest are writes.</summary>
-    public double ReadFraction { get; private set; } = 0.9;
+    public OperationMix Mix { get; private set; } = new(Read: 0.9, Write: 0.1, Range: 0, Txn: 0);
 
     public bool LocalReads { get; private set; }
 
     public bool Preload { get; private set; }
+
+    public bool PreloadOnly { get; private set; }
 
     public double TimeoutSeconds { get; private set; } = 10;
 
@@ -104,7 +108,7 @@ internal sealed class LoadOptions
                     o.ValueSize = ParseInt(name, Value(), 0);
                     break;
                 case "--mix":
-                    o.ReadFraction = ParseMix(Value());
+                    o.Mix = OperationMix.Parse(Value());
                     break;
                 case "--consistency":
                     o.LocalReads = Value() switch
@@ -116,6 +120,9 @@ internal sealed class LoadOptions
                     break;
                 case "--preload":
                     o.Preload = true;
+                    break;
+                case "--preload-only":
+                    o.Preload = o.PreloadOnly = true;
                     break;
                 case "--timeout":
                     o.TimeoutSeconds = ParseSeconds(name, Value(), 0.1);
@@ -142,6 +149,11 @@ internal sealed class LoadOptions
             throw new ArgumentException("--targets is required");
         }
 
+        if (o.Mix.Range > 0 && o.Keys < Protocols.RangeSize)
+        {
+            throw new ArgumentException($"range needs --keys >= {Protocols.RangeSize}");
+        }
+
         return o;
     }
 
@@ -159,32 +171,4 @@ internal sealed class LoadOptions
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= min
             ? s
             : throw new ArgumentException($"{name} must be a number of seconds >= {min}");
-
-    // "read=0.9,write=0.1", "write=1", "read=9,write=1": weights, normalised to a read share.
-    private static double ParseMix(string text)
-    {
-        double read = 0, write = 0;
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var pair = part.Split('=', 2);
-            if (pair.Length != 2 || !double.TryParse(pair[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) || weight < 0)
-            {
-                throw new ArgumentException($"bad --mix part '{part}'");
-            }
-
-            switch (pair[0])
-            {
-                case "read":
-                    read = weight;
-                    break;
-                case "write":
-                    write = weight;
-                    break;
-                default:
-                    throw new ArgumentException($"unknown operation '{pair[0]}' in --mix");
-            }
-        }
-
-        return read + write > 0 ? read / (read + write) : throw new ArgumentException("--mix needs a positive weight");
-    }
 }

@@ -57,11 +57,16 @@ try
 
     var protocol = Protocols.Create(options, targets, value);
     Worker[] CreateWorkers(int count) =>
-        [.. Enumerable.Range(0, count).Select(id => new Worker(id, client, protocol, targets.Count, options.Seed))];
+        [.. Enumerable.Range(0, count).Select(id => new Worker(id, client, protocol, targets.Count, options, value))];
 
     if (options.Preload)
     {
         await PreloadAsync(CreateWorkers(Math.Max(options.Concurrency, PreloadConcurrency)), options.Keys);
+    }
+
+    if (options.PreloadOnly)
+    {
+        return 0;
     }
 
     var workers = CreateWorkers(options.Concurrency);

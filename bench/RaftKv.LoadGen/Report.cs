@@ -12,12 +12,13 @@ internal sealed class Report
 
     private readonly LoadOptions _options;
     private readonly IReadOnlyList<string> _targets;
-    private readonly Histogram _reads = new();
-    private readonly Histogram _writes = new();
+    private readonly Histogram[] _byKind = [.. Enum.GetValues<OpKind>().Select(_ => new Histogram())];
     private readonly Histogram _all = new();
     private readonly SortedDictionary<int, long> _errorsByStatus = [];
     private readonly SortedDictionary<string, long> _errorsByException = new(StringComparer.Ordinal);
     private readonly long _readsNotFound;
+    private readonly long _rangesShort;
+    private readonly long _txnCompareFailed;
     private readonly long _unmeasuredErrors;
 
     private readonly double _clientCores;
@@ -29,9 +30,14 @@ internal sealed class Report
         _clientCores = clientCores;
         foreach (var worker in workers)
         {
-            _reads.Add(worker.Reads);
-            _writes.Add(worker.Writes);
+            foreach (var op in Enum.GetValues<OpKind>())
+            {
+                _byKind[(int)op].Add(worker.Latency(op));
+            }
+
             _readsNotFound += worker.ReadsNotFound;
+            _rangesShort += worker.RangesShort;
+            _txnCompareFailed += worker.TxnCompareFailed;
             _unmeasuredErrors += worker.UnmeasuredErrors;
             foreach (var (status, count) in worker.ErrorsByStatus)
             {
@@ -44,8 +50,10 @@ internal sealed class Report
             }
         }
 
-        _all.Add(_reads);
-        _all.Add(_writes);
+        foreach (var h in _byKind)
+        {
+            _all.Add(h);
+        }
     }
 
     public long Completed => _all.Count;
@@ -61,7 +69,7 @@ internal sealed class Report
         var inv = CultureInfo.InvariantCulture;
         text.AppendLine(inv, $"{(o.System == KvSystem.RaftKv ? "raftkv" : "etcd")}: {_targets.Count} target(s){(o.LeaderOnly ? " (leader only)" : "")}, "
             + $"concurrency {o.Concurrency}, {o.DurationSeconds:0.#} s measured after {o.WarmupSeconds:0.#} s warm-up, "
-            + $"read share {o.ReadFraction:0.##}, {(o.LocalReads ? "local" : "linearizable")} reads, {o.Keys} keys, {o.ValueSize}-byte values");
+            + $"mix {o.Mix}, {(o.LocalReads ? "local" : "linearizable")} reads, {o.Keys} keys, {o.ValueSize}-byte values");
         text.AppendLine(inv, $"{"op",-6} {"count",10} {"ops/s",10} {"mean",9} {"p50",9} {"p90",9} {"p99",9} {"p99.9",9} {"max",9}  (ms)");
         foreach (var (name, h) in Operations())
         {
@@ -76,6 +84,16 @@ internal sealed class Report
 
         var details = _errorsByStatus.Select(e => $"HTTP {e.Key}: {e.Value}").Concat(_errorsByException.Select(e => $"{e.Key}: {e.Value}"));
         text.AppendLine(inv, $"errors {Errors}{(Errors > 0 ? $" ({string.Join(", ", details)})" : "")}; errors outside the window {_unmeasuredErrors}; reads not found {_readsNotFound}; load generator used {_clientCores:0.00} cores");
+        if (o.Mix.Range > 0)
+        {
+            text.AppendLine(inv, $"ranges with fewer than {Protocols.RangeSize} keys {_rangesShort}");
+        }
+
+        if (o.Mix.Txn > 0)
+        {
+            text.AppendLine(inv, $"txn compares held {TxnSucceeded}, failed {_txnCompareFailed}");
+        }
+
         return text.ToString();
     }
 
@@ -98,7 +116,14 @@ internal sealed class Report
         json.WriteNumber("warmupSeconds", o.WarmupSeconds);
         json.WriteNumber("keys", o.Keys);
         json.WriteNumber("valueSize", o.ValueSize);
-        json.WriteNumber("readFraction", o.ReadFraction);
+        json.WriteNumber("readFraction", o.Mix.Read);
+        json.WriteStartObject("mix");
+        foreach (var op in Enum.GetValues<OpKind>())
+        {
+            json.WriteNumber(OperationMix.NameOf(op), o.Mix[op]);
+        }
+
+        json.WriteEndObject();
         json.WriteString("consistency", o.LocalReads ? "local" : "linearizable");
         json.WriteBoolean("preloaded", o.Preload);
         json.WriteNumber("seed", o.Seed);
@@ -141,11 +166,18 @@ internal sealed class Report
         json.WriteEndObject();
         json.WriteNumber("unmeasuredErrors", _unmeasuredErrors);
         json.WriteNumber("readsNotFound", _readsNotFound);
+        json.WriteNumber("rangesShort", _rangesShort);
+        json.WriteNumber("txnSucceeded", TxnSucceeded);
+        json.WriteNumber("txnCompareFailed", _txnCompareFailed);
         json.WriteNumber("clientCpuCores", Math.Round(_clientCores, 3));
         json.WriteEndObject();
     }
 
-    private IEnumerable<(string Name, Histogram Histogram)> Operations() => [("all", _all), ("read", _reads), ("write", _writes)];
+    private long TxnSucceeded => _byKind[(int)OpKind.Txn].Count - _txnCompareFailed;
+
+    // Reads and writes always, as before there were other kinds; ranges and transactions when the mix has them.
+    private IEnumerable<(string Name, Histogram Histogram)> Operations() =>
+        [("all", _all), .. Enum.GetValues<OpKind>().Where(op => op is OpKind.Read or OpKind.Write || _options.Mix[op] > 0).Select(op => (OperationMix.NameOf(op), _byKind[(int)op]))];
 
     // Rounded to 0.1 µs, far below the histogram's 0.4% at the latencies of an HTTP round trip.
     private static double Ms(double nanoseconds) => Math.Round(nanoseconds / 1e6, 4);
