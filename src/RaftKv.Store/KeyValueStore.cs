@@ -34,7 +34,7 @@ public sealed class KeyValueStore
     /// <summary>Applies one command, at most once per request id.</summary>
     public CommandResult Apply(WriteCommand command)
     {
-        var fingerprint = CommandFingerprint.Of(command.Request);
+        var fingerprint = command.Fingerprint ?? CommandFingerprint.Of(command.Request);
         lock (applying)
         {
             if (requests.TryGet(command.RequestId, out var earlier))

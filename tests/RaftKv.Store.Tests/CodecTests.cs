@@ -34,6 +34,7 @@ public sealed class CodecTests
             // Records compare arrays by reference: compare the encodings instead.
             Assert.Equal(CommandCodec.Encode(Samples[i]), CommandCodec.Encode(decoded[i]));
             Assert.Equal(CommandFingerprint.Of(Samples[i].Request), CommandFingerprint.Of(decoded[i].Request));
+            Assert.Equal(CommandFingerprint.Of(Samples[i].Request), decoded[i].Fingerprint);
         }
     }
 

@@ -38,7 +38,7 @@ public static class KvApi
             return Problems.BadRequest(keyError!);
         }
 
-        if (!TryParseRevision(context, out var revision, out var error))
+        if (!RangeQuery.TryParseNumber(context.Request.Query["revision"], "revision", 0, 1, long.MaxValue, out var revision, out var error))
         {
             return Problems.BadRequest(error!);
         }
@@ -196,25 +196,6 @@ public static class KvApi
 
     private static string? ParseKey(HttpContext context, out string? error)
         => KeyPath.TryParse(context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget, out error);
-
-    private static bool TryParseRevision(HttpContext context, out long revision, out string? error)
-    {
-        error = null;
-        revision = 0;
-        var given = context.Request.Query["revision"];
-        if (given.Count == 0)
-        {
-            return true;
-        }
-
-        if (given.Count == 1 && long.TryParse(given[0], NumberStyles.None, CultureInfo.InvariantCulture, out revision) && revision > 0)
-        {
-            return true;
-        }
-
-        error = "revision must be one positive integer.";
-        return false;
-    }
 
     private static bool TryParseWrite(HttpContext context, byte[] key, out Compare? condition, out string requestId, out string? error)
     {

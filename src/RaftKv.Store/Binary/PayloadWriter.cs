@@ -66,9 +66,13 @@ public ref struct PayloadReader(ReadOnlySpan<byte> input)
 {
     internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    private readonly int length = input.Length;
     private ReadOnlySpan<byte> remaining = input;
 
     public readonly bool AtEnd => remaining.IsEmpty;
+
+    /// <summary>How many bytes have been read.</summary>
+    public readonly int Position => length - remaining.Length;
 
     public readonly int Remaining => remaining.Length;
 

@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using RaftKv.Store.Binary;
 using RaftKv.Store.Keyspace;
 
@@ -60,7 +61,11 @@ public static class CommandCodec
         for (var i = 0; i < count; i++)
         {
             var requestId = reader.ReadString(MaxRequestIdBytes);
-            commands.Add(new WriteCommand(requestId, ReadRequest(ref reader, depth: 0)));
+            var start = reader.Position;
+            var request = ReadRequest(ref reader, depth: 0);
+
+            // The encoding is canonical, so these bytes are what CommandFingerprint would hash: hashing them here spares encoding again.
+            commands.Add(new WriteCommand(requestId, request) { Fingerprint = XxHash64.HashToUInt64(input[start..reader.Position]) });
         }
 
         if (!reader.AtEnd)

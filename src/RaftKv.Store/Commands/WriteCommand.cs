@@ -11,6 +11,9 @@ namespace RaftKv.Store.Commands;
 /// <param name="Request">What to do.</param>
 public sealed record WriteCommand(string RequestId, Request Request)
 {
+    /// <summary>The request's <see cref="CommandFingerprint"/>, when decoding already computed it; null otherwise.</summary>
+    public ulong? Fingerprint { get; init; }
+
     /// <summary>A put of a UTF-8 key.</summary>
     public static WriteCommand Put(string requestId, string key, byte[] value) => new(requestId, new PutRequest(Encoding.UTF8.GetBytes(key), value));
 
