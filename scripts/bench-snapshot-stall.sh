@@ -2,8 +2,8 @@
 # Write latency with and without snapshots being written, on the local five-node cluster holding a
 # large keyspace: the same closed-loop write load twice on the same data, first with snapshots off,
 # then with a snapshot every --interval log entries, so that several 1M-key snapshots are written
-# during the measured seconds. Prints p50/p99 of both runs, their ratio, and how many snapshots each
-# node wrote while measuring.
+# during the measured seconds. Prints p50/p99 of both runs, their ratio, how many snapshots the nodes
+# wrote and how many the leader had to send whole, while measuring.
 #
 #   scripts/bench-snapshot-stall.sh [--keys N] [--interval E] [--duration S] [--warmup S] [--concurrency C]
 #
@@ -34,14 +34,15 @@ mkdir -p "$out"
 dotnet build "$root/bench/RaftKv.LoadGen/RaftKv.LoadGen.csproj" -c Release -o "$loadgen_bin" -v quiet -nologo >/dev/null
 targets=$(sed -nE 's/.*"url"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/p' "$root/cluster.json" | paste -sd, -)
 load() { dotnet "$loadgen_bin/RaftKv.LoadGen.dll" --system raftkv --targets "$targets" --keys "$keys" "$@"; }
-snapshots() { cat "$RAFTKV_RUN"/logs/*.log 2>/dev/null | grep -c "Snapshot at log index" || true; }
+snapshots() { cat "$RAFTKV_RUN"/logs/*.log 2>/dev/null | grep -c "Snapshot at log index .* written" || true; }
+installs() { cat "$RAFTKV_RUN"/logs/*.log 2>/dev/null | grep -c "installed from the leader" || true; }
 
 run() { # name, snapshot interval
   export RaftKv__SnapshotEntryInterval=$2
   "$cluster" start >/dev/null
-  local before; before=$(snapshots)
+  local before installed; before=$(snapshots); installed=$(installs)
   load --mix write=1 --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" --out "$out/$1.json" >"$out/$1.txt"
-  echo "$1 $(( $(snapshots) - before ))" >>"$out/snapshots.txt"
+  echo "$1 $(( $(snapshots) - before )) $(( $(installs) - installed ))" >>"$out/snapshots.txt"
   "$cluster" stop >/dev/null
 }
 
@@ -58,16 +59,16 @@ run snapshotting "$interval"
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
-counts = dict(line.split() for line in open(f"{out}/snapshots.txt"))
+counts = {name: (written, installed) for name, written, installed in (line.split() for line in open(f"{out}/snapshots.txt"))}
 rows = []
 for name in ("quiet", "snapshotting"):
     r = json.load(open(f"{out}/{name}.json"))
     w = r["operations"]["write"]
-    rows.append((name, r["throughput"], w["latencyMs"]["p50"], w["latencyMs"]["p99"], r["errors"]["total"], counts[name]))
-print("| run | ops/s | p50 ms | p99 ms | errors | snapshots written (all nodes) |")
-print("|---|---:|---:|---:|---:|---:|")
-for name, ops, p50, p99, errors, snaps in rows:
-    print(f"| {name} | {ops:,.0f} | {p50:.2f} | {p99:.2f} | {errors} | {snaps} |")
+    rows.append((name, r["throughput"], w["latencyMs"]["p50"], w["latencyMs"]["p99"], r["errors"]["total"], *counts[name]))
+print("| run | ops/s | p50 ms | p99 ms | errors | snapshots written (all nodes) | snapshots installed |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for name, ops, p50, p99, errors, written, installed in rows:
+    print(f"| {name} | {ops:,.0f} | {p50:.2f} | {p99:.2f} | {errors} | {written} | {installed} |")
 print(f"\np99 snapshotting / quiet: {rows[1][3] / rows[0][3]:.2f}")
 PY
 "$cluster" clean >/dev/null

@@ -92,7 +92,7 @@ public static class NodeSetup
         builder.Services.ConfigureCluster<ClusterLifetime>();
 
         // In place of UseStateMachine<T>: the same registrations, with the log that flushes follower appends.
-        var snapshotPolicy = new SnapshotPolicy(options.SnapshotEntryInterval, options.SnapshotByteInterval);
+        var snapshotPolicy = new SnapshotPolicy(options.SnapshotEntryInterval, options.SnapshotByteInterval, options.SnapshotCatchUpEntries);
         builder.Services.AddSingleton<FatalStop>();
         builder.Services.AddSingleton(sp => new KvStateMachine(new DirectoryInfo(Path.Combine(dataDirectory, "snapshots")), snapshotPolicy, sp.GetRequiredService<FatalStop>(), sp.GetRequiredService<ILogger<KvStateMachine>>()));
         builder.Services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<KvStateMachine>());

@@ -35,6 +35,7 @@ public static class StatusApi
             log.LastAppliedIndex,
             log.LastEntryIndex,
             stateMachine.Snapshot?.Index ?? 0,
+            stateMachine.SnapshotsInstalled,
             store.Revision,
             store.CompactRevision,
             store.LiveKeys,
@@ -49,7 +50,8 @@ public sealed record MemberRef(string Id, Uri Url);
 /// <param name="CommandFormat">The command format the member advertised when last asked; null if never reached.</param>
 public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status, int? CommandFormat);
 
-/// <param name="SnapshotIndex">The last log index the newest snapshot covers (taken here or installed from the leader); 0 if none.</param>
+/// <param name="SnapshotIndex">The last log index the snapshot the log is trimmed to covers (taken here or installed from the leader); 0 if none.</param>
+/// <param name="SnapshotsInstalled">Snapshots the leader sent this node since it started.</param>
 /// <param name="SyncedAppends">Replicated batches this node flushed to disk before acknowledging them.</param>
 /// <param name="ClusterCommandFormat">The lowest command format any member reads: what this node proposes when it leads.</param>
 public sealed record NodeStatus(
@@ -63,6 +65,7 @@ public sealed record NodeStatus(
     long AppliedIndex,
     long LastLogIndex,
     long SnapshotIndex,
+    long SnapshotsInstalled,
     long Revision,
     long CompactRevision,
     long Keys,

@@ -45,6 +45,15 @@ public sealed class RaftKvOptions
     [Range(1024 * 1024, long.MaxValue)]
     public long SnapshotByteInterval { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// How many entries the log keeps behind a snapshot (etcd's SnapshotCatchUpEntries): a written
+    /// snapshot is handed to the log, which then drops the entries it covers, only once this many more
+    /// are applied, so that a follower that lags briefly catches up from the log instead of receiving
+    /// the whole state.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long SnapshotCatchUpEntries { get; set; } = 5_000;
+
     /// <summary>Automatic compaction keeps at least this many revisions of history; 0 turns this mode off.</summary>
     [Range(0, long.MaxValue)]
     public long HistoryRetentionRevisions { get; set; } = 10_000;

@@ -36,12 +36,17 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
     private long bytesSinceSnapshot;
     private Task writing = Task.CompletedTask;
     private volatile SnapshotFile? snapshot;
+    private volatile SnapshotFile? written; // complete on disk, not yet handed to the log
+    private long installed;
     private int disposed;
 
     public KeyValueStore Store { get; } = new();
 
     /// <summary>The newest published snapshot, or null.</summary>
     public SnapshotFile? Snapshot => snapshot;
+
+    /// <summary>How many snapshots the leader sent this node since it started.</summary>
+    public long SnapshotsInstalled => Interlocked.Read(ref installed);
 
     /// <summary>
     /// The command format this node reads. DotNext sends it with every Raft message: a follower refuses
@@ -111,12 +116,16 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
         }
 
         appliedIndex = entry.Index;
+        PublishWhenCaughtUp();
         entriesSinceSnapshot++;
-        if ((entriesSinceSnapshot >= snapshotPolicy.EntryInterval || bytesSinceSnapshot >= snapshotPolicy.ByteInterval) && writing.IsCompleted)
+        if ((entriesSinceSnapshot >= snapshotPolicy.EntryInterval || bytesSinceSnapshot >= snapshotPolicy.ByteInterval) && writing.IsCompleted && written is null)
         {
             entriesSinceSnapshot = 0;
             bytesSinceSnapshot = 0;
 
+            // One at a time, and not before the last one is handed to the log: were the interval
+            // shorter than the catch-up window, a newer snapshot would otherwise always displace it
+            // and the log would never be trimmed.
             // Captured here, so it is exactly the state after this entry; written while later entries apply.
             var state = Store.Capture();
             var (index, term) = (entry.Index, entry.Term);
@@ -171,7 +180,11 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
             }
 
             DurableFiles.Publish(temporary, final);
-            Publish(new SnapshotFile(new FileInfo(final), index, term));
+            lock (publishing)
+            {
+                written = new SnapshotFile(new FileInfo(final), index, term);
+            }
+
             LogSnapshotWritten(logger, index, state.View.Revision);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException)
@@ -218,17 +231,38 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
         Store.Restore(state);
         entriesSinceSnapshot = 0;
         bytesSinceSnapshot = 0;
-        Publish(installed);
-    }
-
-    private void Publish(SnapshotFile written)
-    {
         lock (publishing)
         {
-            if (snapshot is null || snapshot.Index < written.Index)
+            // The log before it is gone already: the snapshot replaced it.
+            snapshot = installed;
+            written = null;
+        }
+
+        Interlocked.Increment(ref this.installed);
+        LogSnapshotInstalled(logger, entry.Index, state.View.Revision);
+    }
+
+    /// <summary>
+    /// Hands the log the newest written snapshot once <see cref="SnapshotPolicy.CatchUpEntries"/> more
+    /// entries are applied after it. The log drops the entries a published snapshot covers and sends it
+    /// whole to any follower that lacks one of them, so publishing at once would turn every follower
+    /// that lags by a few entries at that moment into a full state transfer.
+    /// </summary>
+    private void PublishWhenCaughtUp()
+    {
+        if (written is null || appliedIndex - written.Index < snapshotPolicy.CatchUpEntries)
+        {
+            return;
+        }
+
+        lock (publishing)
+        {
+            if (written is not null && (snapshot is null || snapshot.Index < written.Index))
             {
                 snapshot = written;
             }
+
+            written = null;
         }
     }
 
@@ -244,10 +278,16 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot at log index {Index} (revision {Revision}) written")]
     private static partial void LogSnapshotWritten(ILogger logger, long index, long revision);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot at log index {Index} (revision {Revision}) installed from the leader")]
+    private static partial void LogSnapshotInstalled(ILogger logger, long index, long revision);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot at log index {Index} could not be written; the next one will try again")]
     private static partial void LogSnapshotFailed(ILogger logger, long index, Exception exception);
 }
 
-/// <summary>When to take a snapshot: after this many entries or this many payload bytes, whichever comes first.</summary>
+/// <summary>
+/// When to take a snapshot: after this many entries or this many payload bytes, whichever comes first;
+/// and how many entries the log keeps behind it, so that a briefly lagging follower catches up from the log.
+/// </summary>
 /// <remarks>Rare enough that lagging followers are not flooded with snapshot installs.</remarks>
-public sealed record SnapshotPolicy(long EntryInterval, long ByteInterval);
+public sealed record SnapshotPolicy(long EntryInterval, long ByteInterval, long CatchUpEntries);

@@ -56,13 +56,20 @@ public static class SnapshotCodec
         chunk.WriteInt64(view.CompactRevision);
 
         chunk.WriteInt32(view.Keys.Count);
+        var versions = new List<KeyVersion>(); // reused: a million keys would otherwise mean a million lists of garbage
         foreach (var (key, history) in view.Keys.Range([0], null))
         {
-            var versions = history.NewestFirst().Reverse().ToList();
+            versions.Clear();
+            for (var version = history; version is not null; version = version.Previous)
+            {
+                versions.Add(version);
+            }
+
             chunk.WriteBytes(key);
             chunk.WriteInt32(versions.Count);
-            foreach (var version in versions)
+            for (var i = versions.Count - 1; i >= 0; i--)
             {
+                var version = versions[i];
                 chunk.WriteBool(version.IsTombstone);
                 if (!version.IsTombstone)
                 {
@@ -86,11 +93,12 @@ public static class SnapshotCodec
         }
 
         chunk.WriteInt32(snapshot.Requests.Count);
+        var result = new PayloadWriter();
         foreach (var (id, request) in snapshot.Requests)
         {
             chunk.WriteString(id);
             chunk.WriteUInt64(request.Fingerprint);
-            var result = new PayloadWriter();
+            result.Clear();
             ResultCodec.Write(result, request.Result);
             chunk.WriteBytes(result.WrittenSpan);
             await FlushAsync(force: false);

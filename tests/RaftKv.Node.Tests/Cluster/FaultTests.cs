@@ -41,7 +41,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     public async Task A_restarted_node_catches_up_from_its_own_log_and_the_leader()
     {
         // Frequent snapshots, so the leader compacts past what the stopped node has and must send one.
-        await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string> { ["RaftKv:SnapshotEntryInterval"] = "100" });
+        await using var cluster = await TestCluster.StartAsync(3, SnapshotsWithoutCatchUp);
         var leader = await cluster.WaitForLeaderAsync();
         var lagging = cluster.Ids.First(id => id != leader);
         for (var i = 0; i < 30; i++)
@@ -70,13 +70,47 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_node_that_lags_less_than_the_catch_up_window_catches_up_from_the_log_and_the_log_is_still_trimmed()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string>
+        {
+            ["RaftKv:SnapshotEntryInterval"] = "100",
+            ["RaftKv:SnapshotCatchUpEntries"] = "200",
+        });
+        var leader = await cluster.WaitForLeaderAsync();
+        var lagging = cluster.Ids.First(id => id != leader);
+        cluster.Kill(lagging);
+
+        // One entry per write: the leader writes a snapshot at about 100 entries, but keeps the log behind it.
+        for (var i = 0; i < 150; i++)
+        {
+            await cluster.Client(leader).WriteAsync($"missed/{i}", $"m{i}");
+        }
+
+        var leaderStatus = await RestartAndCatchUpAsync(cluster, leader, lagging);
+        Assert.Equal(0, leaderStatus.SnapshotIndex);
+        Assert.Equal(0, (await cluster.StatusAsync(lagging)).SnapshotsInstalled);
+        Assert.Equal("m149", await cluster.Client(lagging).ReadAsync("missed/149", "local"));
+
+        // 200 entries past the written snapshot, the log is handed it and trimmed.
+        for (var i = 0; i < 250; i++)
+        {
+            await cluster.Client(leader).WriteAsync($"later/{i}", $"l{i}");
+        }
+
+        await TestCluster.WaitUntilAsync("the leader to trim its log to a snapshot", async () =>
+            (await cluster.StatusAsync(leader)).SnapshotIndex > 0);
+        Assert.Equal(0, (await cluster.StatusAsync(lagging)).SnapshotsInstalled);
+    }
+
+    [Fact]
     public async Task A_node_that_missed_a_large_state_receives_it_whole_as_a_snapshot()
     {
         // About 22 MB of state: a snapshot that takes many reads and writes of the transfer stream,
         // unlike the few kilobytes of the test above.
         const int KeyCount = 20_000;
         var value = new string('v', 1024);
-        await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string> { ["RaftKv:SnapshotEntryInterval"] = "100" });
+        await using var cluster = await TestCluster.StartAsync(3, SnapshotsWithoutCatchUp);
         var leader = await cluster.WaitForLeaderAsync();
         var lagging = cluster.Ids.First(id => id != leader);
         var laggingLastIndex = (await cluster.StatusAsync(lagging)).LastLogIndex;
@@ -91,6 +125,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         var laggingStatus = await cluster.StatusAsync(lagging);
         Assert.True(leaderStatus.SnapshotIndex > laggingLastIndex, $"leader snapshot {leaderStatus.SnapshotIndex}, node's last index {laggingLastIndex}");
         Assert.True(laggingStatus.SnapshotIndex >= leaderStatus.SnapshotIndex, $"node snapshot {laggingStatus.SnapshotIndex}, leader's {leaderStatus.SnapshotIndex}");
+        Assert.True(laggingStatus.SnapshotsInstalled >= 1, $"{laggingStatus.SnapshotsInstalled} snapshots installed");
         Assert.Equal(leaderStatus.Keys, laggingStatus.Keys);
         Assert.Equal(leaderStatus.Revision, laggingStatus.Revision);
         var client = cluster.Client(lagging);
@@ -254,7 +289,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_snapshot_sent_to_a_lagging_node_carries_the_history_and_the_compaction()
     {
-        await using var cluster = await TestCluster.StartAsync(3, new Dictionary<string, string> { ["RaftKv:SnapshotEntryInterval"] = "100" });
+        await using var cluster = await TestCluster.StartAsync(3, SnapshotsWithoutCatchUp);
         var leader = await cluster.WaitForLeaderAsync();
         var lagging = cluster.Ids.First(id => id != leader);
         var laggingLastIndex = (await cluster.StatusAsync(lagging)).LastLogIndex;
@@ -289,6 +324,13 @@ public sealed class FaultTests(ITestOutputHelper output)
         using var compacted = await client.GetKeyAsync("history/key", $"?revision={revisions[48]}&consistency=local");
         await Http.AssertProblemAsync(compacted, System.Net.HttpStatusCode.Gone);
     }
+
+    /// <summary>A snapshot every 100 entries, handed to the log at once: a node that misses a few entries needs one.</summary>
+    private static Dictionary<string, string> SnapshotsWithoutCatchUp => new()
+    {
+        ["RaftKv:SnapshotEntryInterval"] = "100",
+        ["RaftKv:SnapshotCatchUpEntries"] = "0",
+    };
 
     private static ParallelOptions InFlight(int count) => new() { MaxDegreeOfParallelism = count };
 

@@ -81,7 +81,7 @@ public sealed class StartupTests : IDisposable
         var entry = CommandCodec.Encode(WriteCommand.Put("c:future", "k", [1]));
         entry[1 + 4 + 4 + "c:future".Length] = 200;
         var snapshots = new DirectoryInfo(Path.Combine(data, "snapshots"));
-        var stateMachine = new KvStateMachine(snapshots, new SnapshotPolicy(1_000, long.MaxValue), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance), NullLogger<KvStateMachine>.Instance);
+        var stateMachine = new KvStateMachine(snapshots, new SnapshotPolicy(1_000, long.MaxValue, 0), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance), NullLogger<KvStateMachine>.Instance);
         var options = new WriteAheadLog.Options { Location = Path.Combine(data, "wal"), ChunkSize = 16 * 1024 * 1024, HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3 };
         await using (stateMachine)
         {
