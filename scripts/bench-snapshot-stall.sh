@@ -30,7 +30,7 @@ out="$RAFTKV_RUN/results"
 trap '"$cluster" stop >/dev/null 2>&1 || true' EXIT
 
 "$cluster" clean >/dev/null
-mkdir -p "$out"
+rm -rf "$out"; mkdir -p "$out"
 dotnet build "$root/bench/RaftKv.LoadGen/RaftKv.LoadGen.csproj" -c Release -o "$loadgen_bin" -v quiet -nologo >/dev/null
 targets=$(sed -nE 's/.*"url"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/p' "$root/cluster.json" | paste -sd, -)
 load() { dotnet "$loadgen_bin/RaftKv.LoadGen.dll" --system raftkv --targets "$targets" --keys "$keys" "$@"; }

@@ -80,6 +80,19 @@ internal static class KvJson
         return value.TryGetBytesFromBase64(out var bytes) ? bytes : throw new JsonException("\"value\" is not valid base64.");
     }
 
+    /// <summary>A watch event: <c>{"type": "put"|"delete", key fields..., "prevKv"?}</c>.</summary>
+    public static WatchEvent Event(JsonElement change)
+    {
+        var type = String(change, "type") switch
+        {
+            "put" => WatchEventType.Put,
+            "delete" => WatchEventType.Delete,
+            var other => throw new JsonException($"Unknown event type \"{other}\"."),
+        };
+        var previous = change.TryGetProperty("prevKv", out var prev) && prev.ValueKind == JsonValueKind.Object ? Item(prev) : null;
+        return new WatchEvent(type, Item(change), previous);
+    }
+
     /// <summary>A range response: <c>{"revision", "count", "more", "next", "kvs"}</c>.</summary>
     public static RangePage Page(JsonElement page)
     {

@@ -23,5 +23,12 @@ internal sealed class QueryBuilder
     /// <summary>Adds <c>name=true</c> when <paramref name="value"/> is true; false is the API's default.</summary>
     public void Add(string name, bool value) => Add(name, value ? "true" : null);
 
+    public QueryBuilder Copy()
+    {
+        var copy = new QueryBuilder();
+        copy.query.Append(query);
+        return copy;
+    }
+
     public override string ToString() => query.ToString();
 }

@@ -90,6 +90,7 @@ public sealed partial class RaftKvClient : IDisposable
     {
         var query = new QueryBuilder();
         query.Add("prevValue", options?.IfValue);
+        query.Add("lease", options?.Lease);
         using var request = new HttpRequestMessage(method, Url(node, "/v1/kv/" + Uri.EscapeDataString(key), query)) { Content = content };
         if (options?.IfModRevision is { } revision)
         {
@@ -113,7 +114,7 @@ public sealed partial class RaftKvClient : IDisposable
     }
 
     /// <summary>
-    /// Sends a write once and says what became of it: on a 200, <paramref name="parse"/> reads the body
+    /// Sends a write once and says what became of it: on a 2xx, <paramref name="parse"/> reads the body
     /// (an answer that cannot be read is Unknown); otherwise the problem details say why.
     /// </summary>
     private async Task<WriteAnswer<T>> SendWriteAsync<T>(HttpRequestMessage request, string? idempotencyKey, Func<JsonElement, T> parse, CancellationToken token)
@@ -130,7 +131,7 @@ public sealed partial class RaftKvClient : IDisposable
         {
             using var response = await http.SendAsync(request, timeout.Token);
             var status = (int)response.StatusCode;
-            if (response.StatusCode == HttpStatusCode.OK)
+            if (response.IsSuccessStatusCode)
             {
                 using var body = await ReadJsonAsync(response, timeout.Token);
                 return new WriteAnswer<T>(WriteOutcome.Applied, parse(body.RootElement), default, status);

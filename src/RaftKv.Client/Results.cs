@@ -80,7 +80,7 @@ public enum Consistency
     Local,
 }
 
-/// <summary>Conditions and identity of a write. At most one condition may be set.</summary>
+/// <summary>Conditions, identity and lease of a write. At most one condition may be set.</summary>
 public sealed record WriteOptions
 {
     /// <summary>Apply only if the key's modRevision equals this (<c>If-Match</c>).</summary>
@@ -97,4 +97,7 @@ public sealed record WriteOptions
     /// retrying an <see cref="WriteOutcome.Unknown"/> write is safe only with the same key.
     /// </summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>For a put: attach the key to this lease (default: none, which also detaches it from any).</summary>
+    public long? Lease { get; init; }
 }

@@ -10,7 +10,9 @@ using RaftKv.Node.Api;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Health;
+using RaftKv.Node.Leases;
 using RaftKv.Node.Raft;
+using RaftKv.Node.Watch;
 
 namespace RaftKv.Node;
 
@@ -57,6 +59,9 @@ public static class NodeSetup
         builder.Services.AddSingleton<CommandFormats>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandFormats>());
         builder.Services.AddHostedService<HistoryCompactor>();
+        builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<LeaseKeeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseKeeper>());
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
     }
@@ -147,6 +152,8 @@ public static class NodeSetup
         app.MapInternalApi();
         app.MapKvApi();
         app.MapTxnApi();
+        app.MapLeaseApi();
+        app.MapWatchApi();
         app.MapStatusApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });

@@ -2,6 +2,7 @@ using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
 using RaftKv.Store.Results;
 using RaftKv.Store.Snapshots;
+using RaftKv.Store.Watch;
 
 namespace RaftKv.Store;
 
@@ -30,6 +31,12 @@ public sealed class KeyValueStore
 
     /// <summary>The latest applied state.</summary>
     public KeyspaceView View => view;
+
+    /// <summary>
+    /// Called with each revision's changes right after <see cref="View"/> moves to it, on the applying
+    /// thread and in revision order. It must not block: it holds up every later command.
+    /// </summary>
+    public Action<RevisionChanges>? Changed { get; set; }
 
     /// <summary>Applies one command, at most once per request id.</summary>
     public CommandResult Apply(WriteCommand command)
@@ -73,6 +80,10 @@ public sealed class KeyValueStore
             }
 
             view = after;
+            if (transaction.Changes is { } changes)
+            {
+                Changed?.Invoke(changes);
+            }
         }
 
         return result;

@@ -115,6 +115,11 @@ public static class KvApi
             return Problems.BadRequest(error!);
         }
 
+        if (!RangeQuery.TryParseNumber(context.Request.Query["lease"], "lease", 0, 0, long.MaxValue, out var lease, out error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
         var limit = options.Value.MaxValueBytes;
         var value = await RequestBody.ReadAsync(context, limit);
         if (value is null)
@@ -122,7 +127,7 @@ public static class KvApi
             return Problems.ValueTooLarge(context.Request.ContentLength ?? limit + 1L, limit);
         }
 
-        var put = new PutRequest(keyBytes, value);
+        var put = new PutRequest(keyBytes, value, lease);
         var result = await writes.WriteAsync(new WriteCommand(requestId, Guarded(put, condition)));
         return WriteResults.ToHttp(context, result, outcome => Conditional(key, outcome, condition, () =>
         {

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using RaftKv.Store.Keyspace;
 using RaftKv.Store.Results;
+using RaftKv.Store.Watch;
 
 namespace RaftKv.Node.Api;
 
@@ -45,6 +46,12 @@ public static class KvJson
     public static void WriteKv(Utf8JsonWriter json, KeyValue kv, bool base64, bool withValue)
     {
         json.WriteStartObject();
+        WriteKvProperties(json, kv, base64, withValue);
+        json.WriteEndObject();
+    }
+
+    private static void WriteKvProperties(Utf8JsonWriter json, KeyValue kv, bool base64, bool withValue)
+    {
         json.WritePropertyName("key");
         WriteKeyString(json, kv.Key, base64);
         if (withValue)
@@ -64,10 +71,24 @@ public static class KvJson
         json.WriteNumber("modRevision", kv.ModRevision);
         json.WriteNumber("version", kv.Version);
         json.WriteNumber("lease", kv.Lease);
+    }
+
+    /// <summary>A watch event: its type, then the key as <see cref="WriteKv"/> writes it, and <c>prevKv</c> when it has one.</summary>
+    public static void WriteEvent(Utf8JsonWriter json, KeyEvent change, bool base64)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", change.Type == KeyEventType.Put ? "put" : "delete");
+        WriteKvProperties(json, change.Kv, base64, withValue: true);
+        if (change.PrevKv is { } previous)
+        {
+            json.WritePropertyName("prevKv");
+            WriteKv(json, previous, base64, withValue: true);
+        }
+
         json.WriteEndObject();
     }
 
-    private static void WriteKeyString(Utf8JsonWriter json, byte[] key, bool base64)
+    public static void WriteKeyString(Utf8JsonWriter json, byte[] key, bool base64)
     {
         if (base64 || !IsUtf8(key))
         {

@@ -45,11 +45,16 @@ public static class Problems
     {
         CommandError.Compacted => Compacted(0, result.CompactRevision),
         CommandError.FutureRevision => FutureRevision(0, result.Revision),
-        CommandError.LeaseNotFound => TypedResults.Problem("lease not found", statusCode: StatusCodes.Status404NotFound, title: "Lease not found"),
+        CommandError.LeaseNotFound => LeaseNotFound(null),
         CommandError.KeyNotFound => BadRequest("key not found: ignoreValue and ignoreLease need an existing key."),
         CommandError.LeaseExists => TypedResults.Problem("lease already exists", statusCode: StatusCodes.Status409Conflict, title: "Lease exists"),
         _ => BadRequest("The request breaks a rule of the store; nothing was changed."),
     };
+
+    /// <summary>404 for an unknown or expired lease; the detail is etcd's message.</summary>
+    public static IResult LeaseNotFound(long? id)
+        => TypedResults.Problem("lease not found", statusCode: StatusCodes.Status404NotFound, title: "Lease not found",
+            extensions: id is { } known ? new Dictionary<string, object?> { ["id"] = known } : null);
 
     /// <summary>410: the revision's history was compacted away.</summary>
     public static IResult Compacted(long revision, long compactRevision)

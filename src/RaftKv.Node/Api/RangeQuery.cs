@@ -89,7 +89,7 @@ public static class RangeQuery
         return false;
     }
 
-    private static bool TryParseFlag(StringValues given, string name, out bool value, out string? error)
+    public static bool TryParseFlag(StringValues given, string name, out bool value, out string? error)
     {
         error = null;
         value = false;

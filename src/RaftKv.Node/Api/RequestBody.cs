@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 
 namespace RaftKv.Node.Api;
 
@@ -44,5 +45,23 @@ public static class RequestBody
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>The body as JSON, or null if it is larger than <paramref name="limit"/> bytes or is not JSON.</summary>
+    public static async Task<JsonDocument?> ReadJsonAsync(HttpContext context, int limit)
+    {
+        if (await ReadAsync(context, limit) is not { } body)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

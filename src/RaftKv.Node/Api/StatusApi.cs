@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Connections;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Raft;
+using RaftKv.Node.Watch;
 
 namespace RaftKv.Node.Api;
 
@@ -9,11 +10,11 @@ public static class StatusApi
 {
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine, CommandFormats formats) => TypedResults.Ok(Describe(view, stateMachine, formats)));
+        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine, CommandFormats formats, WatchHub watches) => TypedResults.Ok(Describe(view, stateMachine, formats, watches)));
         return routes;
     }
 
-    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine, CommandFormats formats)
+    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine, CommandFormats formats, WatchHub watches)
     {
         var advertised = formats.ByMember;
         var raft = view.Raft;
@@ -39,6 +40,8 @@ public static class StatusApi
             store.Revision,
             store.CompactRevision,
             store.LiveKeys,
+            store.Leases.Count,
+            watches.Watchers,
             log.SyncedAppends,
             formats.ClusterFormat,
             [.. view.Definition.Members.Select(m => new MemberStatus(m.Id, m.Url, m.PeerUrl, m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown"), advertised[m.Id]))]);
@@ -52,6 +55,8 @@ public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status
 
 /// <param name="SnapshotIndex">The last log index the snapshot the log is trimmed to covers (taken here or installed from the leader); 0 if none.</param>
 /// <param name="SnapshotsInstalled">Snapshots the leader sent this node since it started.</param>
+/// <param name="Leases">Leases that exist in this node's state (expired ones until the leader's revoke is applied).</param>
+/// <param name="Watchers">Watches this node is serving.</param>
 /// <param name="SyncedAppends">Replicated batches this node flushed to disk before acknowledging them.</param>
 /// <param name="ClusterCommandFormat">The lowest command format any member reads: what this node proposes when it leads.</param>
 public sealed record NodeStatus(
@@ -69,6 +74,8 @@ public sealed record NodeStatus(
     long Revision,
     long CompactRevision,
     long Keys,
+    int Leases,
+    int Watchers,
     long SyncedAppends,
     int ClusterCommandFormat,
     IReadOnlyList<MemberStatus> Members);

@@ -23,7 +23,7 @@ public static class TxnApi
     {
         // Room for one largest value and the rest of the transaction around it.
         var limit = options.Value.MaxValueBytes + (1024 * 1024);
-        using var body = await ReadJsonAsync(context, limit);
+        using var body = await RequestBody.ReadJsonAsync(context, limit);
         if (body is null)
         {
             return Problems.BadRequest($"The body must be a JSON object of at most {limit} bytes.");
@@ -45,7 +45,7 @@ public static class TxnApi
 
     private static async Task<IResult> CompactAsync(HttpContext context, WriteCoordinator writes)
     {
-        using var body = await ReadJsonAsync(context, 4096);
+        using var body = await RequestBody.ReadJsonAsync(context, 4096);
         if (body is null || body.RootElement.ValueKind != JsonValueKind.Object
             || !body.RootElement.TryGetProperty("revision", out var given) || !TxnJson.TryGetInt64(given, out var revision) || revision < 1)
         {
@@ -68,24 +68,6 @@ public static class TxnApi
         }
 
         return WriteResults.ToHttp(context, result, outcome => TypedResults.Ok(new CompactResponse(((CompactResult)outcome.Result!).CompactRevision)));
-    }
-
-    /// <summary>The body as JSON, or null if it is larger than <paramref name="limit"/> bytes or is not JSON.</summary>
-    private static async Task<JsonDocument?> ReadJsonAsync(HttpContext context, int limit)
-    {
-        if (await RequestBody.ReadAsync(context, limit) is not { } body)
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using RaftKv.Node.Leases;
 using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Cluster;
@@ -12,6 +13,7 @@ public static class InternalApi
     public const string Prefix = "/internal/v1";
     public const string ProposePath = Prefix + "/propose";
     public const string ReadIndexPath = Prefix + "/read-index";
+    public const string LeasesPath = Prefix + "/leases";
 
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder routes)
     {
@@ -19,8 +21,21 @@ public static class InternalApi
         group.MapPost("/propose", ProposeAsync);
         group.MapPost("/read-index", async (LinearizableReads reads, bool? lease) =>
             TypedResults.Json(new ReadIndexResponse(await reads.ConfirmReadIndexAsLeaderAsync(lease == true)), PeerJsonContext.Default.ReadIndexResponse));
+        group.MapPost("/leases/{id:long}/keepalive", async (LeaseKeeper leases, long id, CancellationToken token) =>
+            LeaderOnly(await leases.KeepAliveAsLeaderAsync(id, token), PeerJsonContext.Default.LeaseInfo));
+        group.MapGet("/leases/{id:long}", async (LeaseKeeper leases, long id, CancellationToken token) =>
+            LeaderOnly(await leases.TimeToLiveAsLeaderAsync(id, token), PeerJsonContext.Default.LeaseInfo));
+        group.MapGet("/leases", async (LeaseKeeper leases, CancellationToken token) =>
+            LeaderOnly(await leases.ListAsLeaderAsync(token), PeerJsonContext.Default.LeaseInfoArray));
         return routes;
     }
+
+    /// <summary>200 with the answer, 404 when there is none, 503 when this node is not a ready leader (the follower asks again).</summary>
+    private static IResult LeaderOnly<T>(LeaderAnswer<T> answer, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+        => !answer.Leads ? TypedResults.StatusCode(StatusCodes.Status503ServiceUnavailable)
+            : answer.Value is null ? TypedResults.NotFound()
+            : TypedResults.Json(answer.Value, type);
 
     private static async Task<IResult> ProposeAsync(HttpContext context, WriteCoordinator writes)
     {

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Leases;
 using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Cluster;
@@ -72,6 +73,27 @@ public sealed class PeerClient(HttpClient http)
         }
     }
 
+    /// <summary>Asks the leader about a lease (<see cref="InternalApi.LeasesPath"/> + <paramref name="path"/>); null if the exchange was lost.</summary>
+    public async Task<(HttpStatusCode Status, T? Answer)?> LeaseAsync<T>(ClusterMember leader, HttpMethod method, string path, JsonTypeInfo<T> answerType, Deadline deadline, CancellationToken token)
+    {
+        try
+        {
+            using var request = NewRequest(new Uri(leader.PeerUrl, $"{InternalApi.LeasesPath}/{path}".TrimEnd('/')), null, deadline);
+            request.Method = method;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(deadline.Remaining);
+            using var response = await http.SendAsync(request, timeout.Token);
+            return response.StatusCode == HttpStatusCode.OK
+                ? (response.StatusCode, await response.Content.ReadFromJsonAsync(answerType, timeout.Token))
+                : (response.StatusCode, default);
+        }
+        catch (Exception e) when (IsLostExchange(e))
+        {
+            token.ThrowIfCancellationRequested();
+            return null;
+        }
+    }
+
     /// <summary>The request or its answer was lost on the way: a timeout, a broken connection, a truncated body.</summary>
     private static bool IsLostExchange(Exception e)
         => e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException;
@@ -99,4 +121,6 @@ public sealed class PeerClient(HttpClient http)
 public sealed record ReadIndexResponse(long? Index);
 
 [JsonSerializable(typeof(ReadIndexResponse))]
+[JsonSerializable(typeof(LeaseInfo))]
+[JsonSerializable(typeof(LeaseInfo[]))]
 internal sealed partial class PeerJsonContext : JsonSerializerContext;

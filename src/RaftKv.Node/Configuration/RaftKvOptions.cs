@@ -66,6 +66,10 @@ public sealed class RaftKvOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan HistoryCompactionInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A watch that sent nothing for this long sends a progress event with the revision it reached.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan WatchProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The size of one write-ahead log file. Fixed when the log is created.</summary>
     [Range(64 * 1024, 1024 * 1024 * 1024)]
     public int LogChunkBytes { get; set; } = 16 * 1024 * 1024;

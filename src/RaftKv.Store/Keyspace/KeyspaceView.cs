@@ -1,6 +1,7 @@
 using RaftKv.Store.Collections;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Results;
+using RaftKv.Store.Watch;
 
 namespace RaftKv.Store.Keyspace;
 
@@ -91,6 +92,50 @@ public sealed record KeyspaceView(long Revision, long CompactRevision, long Live
         }
 
         return new RangeResult(count, more, kvs);
+    }
+
+    /// <summary>
+    /// The changes to keys in <paramref name="range"/> at revisions from <paramref name="fromRevision"/>
+    /// up to this view's, one entry per revision that changed any, in revision order: a watch's
+    /// history. The revision must be above <see cref="CompactRevision"/>, so that all of it is kept.
+    /// </summary>
+    public List<RevisionChanges> ChangesSince(KeyRange range, long fromRevision)
+    {
+        if (fromRevision <= CompactRevision)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fromRevision), $"History before revision {CompactRevision + 1} is compacted.");
+        }
+
+        var byRevision = new SortedDictionary<long, List<(byte[] Key, KeyVersion Version)>>();
+        void Collect(byte[] key, KeyVersion history)
+        {
+            for (var version = history; version is not null && version.ModRevision >= fromRevision; version = version.Previous)
+            {
+                if (!byRevision.TryGetValue(version.ModRevision, out var changes))
+                {
+                    byRevision[version.ModRevision] = changes = [];
+                }
+
+                changes.Add((key, version));
+            }
+        }
+
+        if (range.IsSingleKey)
+        {
+            if (Keys.TryGetValue(range.Key, out var history))
+            {
+                Collect(range.Key, history);
+            }
+        }
+        else
+        {
+            foreach (var (key, history) in Keys.Range(range.Key, range.End))
+            {
+                Collect(key, history);
+            }
+        }
+
+        return [.. byRevision.Select(pair => new RevisionChanges(pair.Key, pair.Value))];
     }
 
     /// <summary>The keys of <paramref name="range"/> that exist at <paramref name="revision"/>, in key order, with their version then.</summary>

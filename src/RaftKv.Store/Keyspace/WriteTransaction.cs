@@ -1,6 +1,7 @@
 using RaftKv.Store.Collections;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Results;
+using RaftKv.Store.Watch;
 
 namespace RaftKv.Store.Keyspace;
 
@@ -18,6 +19,7 @@ internal sealed class WriteTransaction(KeyspaceView before)
 {
     private readonly long writeRevision = before.Revision + 1;
     private readonly List<byte[]> superseded = [];
+    private readonly List<(byte[] Key, KeyVersion Version)> written = [];
     private PersistentSortedMap<KeyVersion> keys = before.Keys;
     private LeaseTable leases = before.Leases;
     private long liveKeys = before.LiveKeys;
@@ -25,6 +27,9 @@ internal sealed class WriteTransaction(KeyspaceView before)
 
     /// <summary>Keys whose previous version this request superseded: history a compaction at or past its revision may drop.</summary>
     public IReadOnlyList<byte[]> Superseded => superseded;
+
+    /// <summary>What the request changed, for watchers; null if it changed no key.</summary>
+    public RevisionChanges? Changes => written.Count > 0 ? new RevisionChanges(writeRevision, written) : null;
 
     /// <summary>Runs the request; on success, <paramref name="after"/> is the keyspace afterwards.</summary>
     public CommandResult Run(Request request, out KeyspaceView after)
@@ -183,6 +188,7 @@ internal sealed class WriteTransaction(KeyspaceView before)
     private void Write(byte[] key, KeyVersion? history, KeyVersion next)
     {
         keys = keys.SetItem(key, next);
+        written.Add((key, next));
         changed = true;
         if (history is not null)
         {
