@@ -97,4 +97,18 @@ public sealed class LeaseTests
         Assert.Equal(["x"], Attached(restored, 1));
         Assert.Equal(1, restored.Run(new LeaseRevokeRequest(1)).Result is LeaseRevokeResult { Deleted: var deleted } ? deleted : -1);
     }
+
+    [Fact]
+    public void A_lease_revoked_and_granted_again_under_its_id_is_a_new_grant_while_attaching_keys_keeps_the_grant()
+    {
+        var store = new KeyValueStore();
+        store.Run(new LeaseGrantRequest(3, 60));
+        var first = store.View.Leases.Grants;
+        PutWithLease(store, "a", 3);
+        Assert.Same(first, store.View.Leases.Grants);
+
+        store.Run(new LeaseRevokeRequest(3));
+        store.Run(new LeaseGrantRequest(3, 60));
+        Assert.NotSame(first[3], store.View.Leases.Grants[3]);
+    }
 }

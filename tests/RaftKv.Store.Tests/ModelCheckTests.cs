@@ -2,6 +2,7 @@ using CsCheck;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
 using RaftKv.Store.Results;
+using RaftKv.Store.Watch;
 using static RaftKv.Store.Tests.StoreTestKit;
 
 namespace RaftKv.Store.Tests;
@@ -9,7 +10,8 @@ namespace RaftKv.Store.Tests;
 /// <summary>
 /// Random command sequences against the store and against a naive model written separately here
 /// (every version of every key in a list, nothing ever dropped), with snapshot and restore at
-/// random points; every read at every readable revision must agree.
+/// random points; every read at every readable revision must agree, and so must the changes a
+/// watch sees: the store's live feed, and its history replayed from any readable revision.
 /// </summary>
 public sealed class ModelCheckTests
 {
@@ -22,6 +24,8 @@ public sealed class ModelCheckTests
         {
             var store = new KeyValueStore();
             var model = new Model();
+            var live = new List<(long, string)>();
+            store.Changed = changes => live.AddRange(Describe([changes]));
             foreach (var (kind, keyIndex, number) in ops)
             {
                 var key = Keys[keyIndex];
@@ -51,6 +55,7 @@ public sealed class ModelCheckTests
                         break;
                     case 8:
                         store = store.RoundTrip();
+                        store.Changed = changes => live.AddRange(Describe([changes]));
                         break;
                     case 9:
                         Assert.Equal(model.Grant(number + 1), store.Run(new LeaseGrantRequest(number + 1, 60)).Status == CommandStatus.Applied);
@@ -74,9 +79,18 @@ public sealed class ModelCheckTests
                 }
 
                 Assert.Equal(model.Revision, store.View.Revision);
+                var replayFrom = model.Compacted + 1 + (number % 3);
+                Assert.Equal(model.Events(replayFrom), Describe(store.View.ChangesSince(KeyRange.Prefix([]), replayFrom)));
             }
+
+            Assert.Equal(model.Events(1), live);
         }, iter: 400);
     }
+
+    /// <summary>Each event as one comparable line: revision, then type, key, value, versions and the previous value.</summary>
+    private static IEnumerable<(long, string)> Describe(IEnumerable<RevisionChanges> revisions)
+        => revisions.SelectMany(changes => (changes.EventsIn(KeyRange.Prefix([]), prevKv: true) ?? []).Select(e =>
+            (changes.Revision, $"{e.Type} {S(e.Kv.Key)}={S(e.Kv.Value)} c{e.Kv.CreateRevision} m{e.Kv.ModRevision} v{e.Kv.Version} l{e.Kv.Lease} prev={(e.PrevKv is { } p ? S(p.Value) + "@" + p.ModRevision : "-")}")));
 
     private sealed class Model
     {
@@ -138,6 +152,20 @@ public sealed class ModelCheckTests
             Compacted = revision;
             return true;
         }
+
+        /// <summary>What a watch of every key from <paramref name="from"/> on must report, as <see cref="Describe"/> writes it.</summary>
+        public List<(long, string)> Events(long from)
+            => history
+                .SelectMany(pair => pair.Value.Select((v, i) => (pair.Key, Version: v, Previous: i > 0 ? pair.Value[i - 1] : default((long Mod, string? Value, long Create, long Version, long Lease)?))))
+                .Where(e => e.Version.Mod >= from)
+                .OrderBy(e => e.Version.Mod).ThenBy(e => e.Key, StringComparer.Ordinal)
+                .Select(e => (e.Version.Mod, e.Version.Value is null
+                    ? $"Delete {e.Key}= c0 m{e.Version.Mod} v0 l0 prev={Previous(e.Previous)}"
+                    : $"Put {e.Key}={e.Version.Value} c{e.Version.Create} m{e.Version.Mod} v{e.Version.Version} l{e.Version.Lease} prev={Previous(e.Previous)}"))
+                .ToList();
+
+        private static string Previous((long Mod, string? Value, long Create, long Version, long Lease)? previous)
+            => previous is { Value: { } value } p ? value + "@" + p.Mod : "-";
 
         public List<(string, string, long, long, long, long)> ReadAll(long revision)
             => history

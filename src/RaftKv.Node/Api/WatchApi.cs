@@ -48,31 +48,22 @@ public static class WatchApi
             return Problems.BadRequest(error!);
         }
 
+        // Every start waits for a read index first: without a revision the watch starts at a
+        // linearizable point, with one the compaction check below is as current as the cluster, and a
+        // node cut off from the majority refuses (503) rather than serving a watch that would stall.
+        try
+        {
+            await reads.WaitUntilCurrentAsync(allowLease: false, context.RequestAborted);
+        }
+        catch (ReadUnavailableException e)
+        {
+            return Problems.Unavailable(context, e.Message);
+        }
+
         // A reconnecting EventSource repeats its URL and adds the last id it received: that one is newer.
-        long start;
-        if (context.Request.Headers.ContainsKey("Last-Event-ID"))
-        {
-            start = lastEventId + 1;
-        }
-        else if (fromRevision > 0)
-        {
-            start = fromRevision;
-        }
-        else
-        {
-            // A linearizable start: every write acknowledged before this request is at or below it.
-            try
-            {
-                await reads.WaitUntilCurrentAsync(allowLease: false, context.RequestAborted);
-            }
-            catch (ReadUnavailableException e)
-            {
-                return Problems.Unavailable(context, e.Message);
-            }
-
-            start = stateMachine.Store.View.Revision + 1;
-        }
-
+        var start = context.Request.Headers.ContainsKey("Last-Event-ID") ? lastEventId + 1
+            : fromRevision > 0 ? fromRevision
+            : stateMachine.Store.View.Revision + 1;
         var compactRevision = stateMachine.Store.View.CompactRevision;
         if (start <= compactRevision)
         {

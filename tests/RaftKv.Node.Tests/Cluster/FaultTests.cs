@@ -325,6 +325,48 @@ public sealed class FaultTests(ITestOutputHelper output)
         await Http.AssertProblemAsync(compacted, System.Net.HttpStatusCode.Gone);
     }
 
+    [Fact]
+    public async Task A_snapshot_sent_to_a_lagging_node_carries_the_leases_and_their_keys()
+    {
+        await using var cluster = await TestCluster.StartAsync(3, SnapshotsWithoutCatchUp);
+        var leader = await cluster.WaitForLeaderAsync();
+        var lagging = cluster.Ids.First(id => id != leader);
+        var laggingLastIndex = (await cluster.StatusAsync(lagging)).LastLogIndex;
+        cluster.Kill(lagging);
+
+        var client = cluster.Client(leader);
+        using var granted = await client.PostAsync("/v1/leases", new StringContent("""{"ttl": 600}"""));
+        await Http.EnsureAsync(granted, HttpStatusCode.Created);
+        var lease = (await granted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        using (var put = await client.PutAsync("leased/key", "v", $"?lease={lease}"))
+        {
+            await Http.EnsureAsync(put, HttpStatusCode.OK);
+        }
+
+        for (var i = 0; i < 150; i++)
+        {
+            await client.WriteAsync("filler", $"{i}");
+        }
+
+        var leaderStatus = await RestartAndCatchUpAsync(cluster, leader, lagging);
+        var laggingStatus = await cluster.StatusAsync(lagging);
+        Assert.True(leaderStatus.SnapshotIndex > laggingLastIndex, $"leader snapshot {leaderStatus.SnapshotIndex}, node's last index {laggingLastIndex}");
+        Assert.True(laggingStatus.SnapshotsInstalled >= 1);
+        Assert.Equal(1, laggingStatus.Leases);
+        using (var local = await cluster.Client(lagging).GetKeyAsync("leased/key", "?consistency=local"))
+        {
+            await Http.EnsureAsync(local, HttpStatusCode.OK);
+            Assert.Equal(lease.ToString(System.Globalization.CultureInfo.InvariantCulture), local.Headers.GetValues("X-RaftKv-Lease").Single());
+        }
+
+        // And the lease still works through that node.
+        using (var revoked = await cluster.Client(lagging).DeleteAsync($"/v1/leases/{lease}"))
+        {
+            await Http.EnsureAsync(revoked, HttpStatusCode.OK);
+            Assert.Equal(1, (await revoked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetInt64());
+        }
+    }
+
     /// <summary>A snapshot every 100 entries, handed to the log at once: a node that misses a few entries needs one.</summary>
     private static Dictionary<string, string> SnapshotsWithoutCatchUp => new()
     {
