@@ -59,7 +59,7 @@ public static class NodeSetup
         builder.Services.AddSingleton<CommandFormats>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandFormats>());
         builder.Services.AddHostedService<HistoryCompactor>();
-        builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>(), options.WatchProgressInterval));
         builder.Services.AddSingleton<LeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseKeeper>());
         builder.Services.AddProblemDetails();

@@ -54,17 +54,17 @@ public static class KvApi
             return badRevision;
         }
 
+        var headers = context.Response.Headers;
+        headers["X-RaftKv-Revision"] = view.Revision.ToString(CultureInfo.InvariantCulture);
         if (view.Get(Encoding.UTF8.GetBytes(key), revision) is not { } kv)
         {
             return Problems.KeyNotFound(key);
         }
 
-        var headers = context.Response.Headers;
         headers.ETag = $"\"{kv.ModRevision}\"";
         headers["X-RaftKv-Create-Revision"] = kv.CreateRevision.ToString(CultureInfo.InvariantCulture);
         headers["X-RaftKv-Version"] = kv.Version.ToString(CultureInfo.InvariantCulture);
         headers["X-RaftKv-Lease"] = kv.Lease.ToString(CultureInfo.InvariantCulture);
-        headers["X-RaftKv-Revision"] = view.Revision.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Bytes(kv.Value, "application/octet-stream");
     }
 

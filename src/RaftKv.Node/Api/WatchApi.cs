@@ -26,7 +26,7 @@ public static class WatchApi
         return routes;
     }
 
-    private static async Task<IResult> WatchAsync(HttpContext context, WatchHub hub, LinearizableReads reads, KvStateMachine stateMachine, IOptions<RaftKvOptions> options, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> WatchAsync(HttpContext context, WatchHub hub, LinearizableReads reads, KvStateMachine stateMachine, IHostApplicationLifetime lifetime)
     {
         var query = context.Request.Query;
         var base64 = query["encoding"].ToString() switch
@@ -70,7 +70,7 @@ public static class WatchApi
             return Problems.Compacted(start, compactRevision);
         }
 
-        return new EventStream(hub, range, start, prevKv, base64.Value, options.Value.WatchProgressInterval, lifetime.ApplicationStopping);
+        return new EventStream(hub, range, start, prevKv, base64.Value, lifetime.ApplicationStopping);
     }
 
     private static bool TryParseRange(IQueryCollection query, bool base64, out KeyRange range, out string? error)
@@ -112,7 +112,7 @@ public static class WatchApi
     }
 
     /// <summary>The stream: headers at once, then each batch from the hub as it comes, flushed.</summary>
-    private sealed class EventStream(WatchHub hub, KeyRange range, long start, bool prevKv, bool base64, TimeSpan progressInterval, CancellationToken stopping) : IResult
+    private sealed class EventStream(WatchHub hub, KeyRange range, long start, bool prevKv, bool base64, CancellationToken stopping) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -126,7 +126,7 @@ public static class WatchApi
             try
             {
                 await response.StartAsync(ending.Token);
-                await foreach (var batch in hub.WatchAsync(range, start, prevKv, progressInterval, ending.Token))
+                await foreach (var batch in hub.WatchAsync(range, start, prevKv, ending.Token))
                 {
                     WriteEvent(buffer, batch);
                     await response.Body.WriteAsync(buffer.WrittenMemory, ending.Token);

@@ -12,7 +12,7 @@ namespace RaftKv.Node.Watch;
 /// retained history when it fell further behind (a slow consumer, a start in the past, a snapshot
 /// that skipped revisions here). Either way it sees every revision in order, once.
 /// </summary>
-public sealed class WatchHub
+public sealed class WatchHub : IDisposable
 {
     /// <summary>Recent revisions kept for watchers that keep up. A power of two.</summary>
     private const int RecentCapacity = 1 << 13;
@@ -20,13 +20,25 @@ public sealed class WatchHub
     private readonly RevisionChanges?[] recent = new RevisionChanges?[RecentCapacity];
     private readonly KeyValueStore store;
     private readonly TimeProvider time;
+    private readonly TimeSpan progressInterval;
+    private readonly TimeSpan tick;
+    private readonly ITimer ticker;
     private TaskCompletionSource applied = NewSignal();
     private int watchers;
 
-    public WatchHub(KeyValueStore store, TimeProvider time)
+    /// <param name="store">The store whose applied revisions to follow.</param>
+    /// <param name="time">The clock for progress events.</param>
+    /// <param name="progressInterval">The longest a watch stays silent: it then sends a progress event.</param>
+    public WatchHub(KeyValueStore store, TimeProvider time, TimeSpan progressInterval)
     {
         this.store = store;
         this.time = time;
+        this.progressInterval = progressInterval;
+
+        // One timer for all watchers, which check on each wake whether progress is due: a timer per
+        // watcher per wait would cost a thousand timer-queue operations for every applied revision.
+        tick = progressInterval / 4;
+        ticker = time.CreateTimer(_ => Wake(), null, tick, tick);
         store.Changed = Publish;
     }
 
@@ -36,10 +48,10 @@ public sealed class WatchHub
     /// <summary>
     /// The changes to keys in <paramref name="range"/> from <paramref name="startRevision"/> on, one
     /// batch per revision that changed any, in revision order with no gaps; a progress batch first,
-    /// and after every <paramref name="progressInterval"/> in which nothing else was sent.
+    /// and another whenever the watch sent nothing for the progress interval.
     /// </summary>
     /// <exception cref="WatchCompactedException">The history the watch needs next was compacted, at the start or later.</exception>
-    public async IAsyncEnumerable<WatchBatch> WatchAsync(KeyRange range, long startRevision, bool prevKv, TimeSpan progressInterval, [EnumeratorCancellation] CancellationToken token)
+    public async IAsyncEnumerable<WatchBatch> WatchAsync(KeyRange range, long startRevision, bool prevKv, [EnumeratorCancellation] CancellationToken token)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(startRevision, 1);
         Interlocked.Increment(ref watchers);
@@ -60,44 +72,50 @@ public sealed class WatchHub
                 // The signal is taken before the view, so that an apply in between still wakes the wait below.
                 var signal = Volatile.Read(ref applied);
                 var view = store.View;
-                if (view.Revision >= next)
+                var moved = view.Revision >= next;
+                if (moved)
                 {
-                    if (next <= view.CompactRevision)
-                    {
-                        throw new WatchCompactedException(view.CompactRevision);
-                    }
-
-                    foreach (var changes in Recent(next, view.Revision) ?? view.ChangesSince(range, next))
+                    // From the ring while it has each revision; the rest from history, if not compacted.
+                    var revision = next;
+                    for (; revision <= view.Revision && Recent(revision) is { } changes; revision++)
                     {
                         if (changes.EventsIn(range, prevKv) is { } events)
                         {
-                            yield return new WatchBatch(changes.Revision, events);
+                            yield return new WatchBatch(revision, events);
                             lastSent = time.GetTimestamp();
                         }
                     }
 
+                    if (revision <= view.Revision)
+                    {
+                        if (revision <= view.CompactRevision)
+                        {
+                            throw new WatchCompactedException(view.CompactRevision);
+                        }
+
+                        foreach (var changes in view.ChangesSince(range, revision))
+                        {
+                            if (changes.EventsIn(range, prevKv) is { } events)
+                            {
+                                yield return new WatchBatch(changes.Revision, events);
+                                lastSent = time.GetTimestamp();
+                            }
+                        }
+                    }
+
                     next = view.Revision + 1;
-                    continue;
                 }
 
-                var quiet = progressInterval - time.GetElapsedTime(lastSent);
-                var timedOut = quiet <= TimeSpan.Zero;
-                if (!timedOut)
-                {
-                    try
-                    {
-                        await signal.Task.WaitAsync(quiet, time, token);
-                    }
-                    catch (TimeoutException)
-                    {
-                        timedOut = true;
-                    }
-                }
-
-                if (timedOut)
+                // Also while other keys keep changing. Due a tick early rather than late, so that the
+                // silence never exceeds the interval.
+                if (time.GetElapsedTime(lastSent) + tick >= progressInterval)
                 {
                     yield return WatchBatch.Progress(next - 1);
                     lastSent = time.GetTimestamp();
+                }
+                else if (!moved)
+                {
+                    await signal.Task.WaitAsync(token);
                 }
             }
         }
@@ -107,37 +125,27 @@ public sealed class WatchHub
         }
     }
 
+    public void Dispose() => ticker.Dispose();
+
     /// <summary>Called by the store on the applying thread, just after the revision became visible.</summary>
     private void Publish(RevisionChanges changes)
     {
         Volatile.Write(ref recent[changes.Revision & (RecentCapacity - 1)], changes);
-        Interlocked.Exchange(ref applied, NewSignal()).TrySetResult();
+        Wake();
     }
 
-    /// <summary>Revisions <paramref name="from"/> to <paramref name="to"/> from the ring; null if any of them is not there.</summary>
-    private List<RevisionChanges>? Recent(long from, long to)
-    {
-        if (to - from + 1 > RecentCapacity)
-        {
-            return null;
-        }
+    /// <summary>
+    /// Wakes every waiting watcher, from the thread pool: a thousand watchers are a thousand
+    /// continuations to queue, which must not be the applying thread's work.
+    /// </summary>
+    private void Wake()
+        => ThreadPool.UnsafeQueueUserWorkItem(static signal => signal.TrySetResult(), Interlocked.Exchange(ref applied, NewSignal()), preferLocal: false);
 
-        var found = new List<RevisionChanges>((int)(to - from + 1));
-        for (var revision = from; revision <= to; revision++)
-        {
-            // A slot holds the newest revision that maps to it; an older or newer one means this one is gone.
-            if (Volatile.Read(ref recent[revision & (RecentCapacity - 1)]) is not { } changes || changes.Revision != revision)
-            {
-                return null;
-            }
+    /// <summary>The revision's changes from the ring, or null if it no longer (or not yet) holds them.</summary>
+    private RevisionChanges? Recent(long revision)
+        => Volatile.Read(ref recent[revision & (RecentCapacity - 1)]) is { } changes && changes.Revision == revision ? changes : null;
 
-            found.Add(changes);
-        }
-
-        return found;
-    }
-
-    // Continuations run on the thread pool: many watchers must not run on the applying thread.
+    // Continuations run on the thread pool: many watchers must not run on one thread one after another.
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 

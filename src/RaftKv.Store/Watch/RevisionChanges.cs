@@ -5,7 +5,7 @@ namespace RaftKv.Store.Watch;
 /// <summary>
 /// Every change one revision made, in key order: what a watch delivers as one event batch, so that a
 /// revision is never split. Built from the versions the revision wrote, which also link to the
-/// versions they replaced, so it costs nothing until a watcher asks for its events.
+/// versions they replaced, so it costs little until a watcher asks for its events.
 /// </summary>
 public sealed class RevisionChanges
 {
@@ -13,6 +13,8 @@ public sealed class RevisionChanges
         Comparer<(byte[] Key, KeyVersion Version)>.Create((a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
 
     private readonly List<(byte[] Key, KeyVersion Version)> changes;
+    private KeyEvent[]? withPrevious;
+    private KeyEvent[]? withoutPrevious;
 
     internal RevisionChanges(long revision, List<(byte[] Key, KeyVersion Version)> changes)
     {
@@ -30,20 +32,28 @@ public sealed class RevisionChanges
     /// <summary>How many keys the revision changed.</summary>
     public int Count => changes.Count;
 
-    /// <summary>The events on keys in <paramref name="range"/>; null if the revision changed none of them.</summary>
-    public List<KeyEvent>? EventsIn(KeyRange range, bool prevKv)
+    /// <summary>
+    /// The events on keys in <paramref name="range"/>; null if the revision changed none of them. Built
+    /// once per revision and shared by every watcher that sees all of them, so a thousand watchers of one
+    /// prefix cost one list, not a thousand.
+    /// </summary>
+    public IReadOnlyList<KeyEvent>? EventsIn(KeyRange range, bool prevKv)
     {
-        List<KeyEvent>? events = null;
-        foreach (var (key, version) in changes)
+        var all = prevKv
+            ? LazyInitializer.EnsureInitialized(ref withPrevious, () => Build(prevKv: true))
+            : LazyInitializer.EnsureInitialized(ref withoutPrevious, () => Build(prevKv: false));
+        var matching = 0;
+        foreach (var (key, _) in changes)
         {
-            if (range.Contains(key))
-            {
-                (events ??= []).Add(ToEvent(key, version, prevKv));
-            }
+            matching += range.Contains(key) ? 1 : 0;
         }
 
-        return events;
+        return matching == 0 ? null
+            : matching == all.Length ? all
+            : [.. all.Where(e => range.Contains(e.Kv.Key))];
     }
+
+    private KeyEvent[] Build(bool prevKv) => [.. changes.Select(change => ToEvent(change.Key, change.Version, prevKv))];
 
     private static KeyEvent ToEvent(byte[] key, KeyVersion version, bool prevKv)
     {

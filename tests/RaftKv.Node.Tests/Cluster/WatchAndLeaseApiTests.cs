@@ -104,13 +104,22 @@ public sealed class WatchAndLeaseApiTests(SharedClusterFixture fixture) : IClass
         Assert.Contains(all.GetProperty("leases").EnumerateArray(), l => l.GetProperty("id").GetInt64() == id);
         Assert.True((await Cluster.StatusAsync(Cluster.Ids[0])).Leases >= 1);
 
+        long revokedAt;
         using (var revoked = await follower.DeleteAsync($"/v1/leases/{id}"))
         {
             await Http.EnsureAsync(revoked, HttpStatusCode.OK);
-            Assert.Equal(1, (await revoked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetInt64());
+            var body = await revoked.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(1, body.GetProperty("deleted").GetInt64());
+            revokedAt = body.GetProperty("revision").GetInt64();
         }
 
-        Assert.Null(await follower.ReadAsync(key));
+        // A key that is gone still says which revision the read saw.
+        using (var gone = await follower.GetKeyAsync(key))
+        {
+            await Http.AssertProblemAsync(gone, HttpStatusCode.NotFound);
+            Assert.True(long.Parse(gone.Headers.GetValues("X-RaftKv-Revision").Single(), System.Globalization.CultureInfo.InvariantCulture) >= revokedAt);
+        }
+
         var unknown = await Http.AssertProblemAsync(await follower.PutAsync(key, "v", $"?lease={id}"), HttpStatusCode.NotFound);
         Assert.Equal("lease not found", unknown.GetProperty("detail").GetString());
         await Http.AssertProblemAsync(await follower.PostAsync($"/v1/leases/{id}/keepalive", null), HttpStatusCode.NotFound);

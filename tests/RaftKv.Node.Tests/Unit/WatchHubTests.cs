@@ -8,7 +8,7 @@ using RaftKv.Store.Keyspace;
 namespace RaftKv.Node.Tests.Unit;
 
 /// <summary>The watch hub over a real store, without a cluster: order, filtering, catching up from history, compaction and progress.</summary>
-public sealed class WatchHubTests
+public sealed class WatchHubTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -17,7 +17,7 @@ public sealed class WatchHubTests
     private readonly WatchHub hub;
     private int nextId;
 
-    public WatchHubTests() => hub = new WatchHub(store, time);
+    public WatchHubTests() => hub = new WatchHub(store, time, TimeSpan.FromSeconds(4));
 
     [Fact]
     public async Task A_watch_begins_with_progress_then_sees_each_matching_revision_once_in_order()
@@ -86,8 +86,10 @@ public sealed class WatchHubTests
         Assert.Equal((2L, true), await progress);
     }
 
+    public void Dispose() => hub.Dispose();
+
     private IAsyncEnumerator<WatchBatch> Watch(KeyRange range, long start)
-        => hub.WatchAsync(range, start, prevKv: false, TimeSpan.FromSeconds(5), CancellationToken.None).GetAsyncEnumerator();
+        => hub.WatchAsync(range, start, prevKv: false, CancellationToken.None).GetAsyncEnumerator();
 
     private static async Task<(long Revision, bool Progress)> NextAsync(IAsyncEnumerator<WatchBatch> watch)
     {

@@ -199,4 +199,95 @@ public sealed class CheckCommandTests : IDisposable
         Assert.Equal(CheckCommand.ExitUnknown, exitCode);
         Assert.Contains("Verdict: unknown", output, StringComparison.Ordinal);
     }
+
+    /// <summary>A put at revision 2 and a watcher from revision 2 that received <paramref name="received"/> there; both written to and read back from the file.</summary>
+    private static HistoryEvent[] WatchHistory(string received)
+    {
+        var write = HistoryEvent.InvokeWrite(1, "watch/0", "a", 1, "n1");
+        var watch = HistoryEvent.InvokeWatch(2, "watch/", 2, 1, "n2");
+        return
+        [
+            watch, write, write.Complete(HistoryEventType.Ok, 2) with { Revision = 2 },
+            watch.Complete(HistoryEventType.Ok, 3) with { Changes = [new WatchChange(2, [new WatchedEvent("put", "watch/0", received)])], Revision = 2 },
+        ];
+    }
+
+    [Fact]
+    public void A_valid_watch_history_exits_0()
+    {
+        var (exitCode, output, _) = RunOn(WatchHistory("a"));
+
+        Assert.Equal(CheckCommand.ExitValid, exitCode);
+        Assert.Contains("Checked the watches: 1 watchers, 1 revisions received, writes 1 ok", output, StringComparison.Ordinal);
+        Assert.Contains("Verdict: valid", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_watch_violation_exits_1_and_says_what_was_broken()
+    {
+        var (exitCode, output, _) = RunOn(WatchHistory("never"));
+
+        Assert.Equal(CheckCommand.ExitViolation, exitCode);
+        Assert.Contains("Violation (never-written)", output, StringComparison.Ordinal);
+        Assert.Contains("Violation (lost-write)", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A lease of 2 s with one key, and a read of it at <paramref name="readAt"/> s that found it gone.</summary>
+    private static HistoryEvent[] LeaseHistory(long readAt)
+    {
+        const long Second = 1_000_000_000;
+        var grant = HistoryEvent.InvokeGrant(1, "lease/", 1, 0, "n1");
+        var put = HistoryEvent.InvokeWrite(1, "lease/7/0", "x", 2, "n1") with { Lease = 7 };
+        var read = HistoryEvent.InvokeRead(2, "lease/7/", readAt * Second, "n2");
+        return
+        [
+            grant, grant.Complete(HistoryEventType.Ok, 1) with { Lease = 7, Ttl = 2 },
+            put, put.Complete(HistoryEventType.Ok, 3) with { Revision = 2 },
+            read, read.Complete(HistoryEventType.Ok, (readAt * Second) + 1) with { Keys = [], Revision = 3 },
+        ];
+    }
+
+    [Fact]
+    public void A_valid_lease_history_exits_0()
+    {
+        var (exitCode, output, _) = RunOn(LeaseHistory(3));
+
+        Assert.Equal(CheckCommand.ExitValid, exitCode);
+        Assert.Contains("Checked the leases: 1 granted, 0 revoked, 1 seen ending", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_lease_violation_exits_1_and_says_what_was_broken()
+    {
+        var (exitCode, output, _) = RunOn(LeaseHistory(1));
+
+        Assert.Equal(CheckCommand.ExitViolation, exitCode);
+        Assert.Contains("Violation (expired-early)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_lease_history_with_a_key_written_twice_exits_3()
+    {
+        var again = HistoryEvent.InvokeWrite(3, "lease/7/0", "y", 10, "n1") with { Lease = 7 };
+
+        var (exitCode, _, error) = RunOn([.. LeaseHistory(3), again, again.Complete(HistoryEventType.Fail, 11)]);
+
+        Assert.Equal(CheckCommand.ExitBadInput, exitCode);
+        Assert.Contains("not a usable lease history", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "grant", "key": "lease/", "value": null, "time": 1, "node": "n1"}""", "positive \"ttl\"")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "keepalive", "key": "lease/", "value": null, "ttl": 2, "time": 1, "node": "n1"}""", "names its \"lease\"")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "watch", "key": "watch/", "value": null, "time": 1, "node": "n1"}""", "\"fromRevision\" of at least 1")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "read", "key": "k", "value": null, "lease": 3, "time": 1, "node": "n1"}""", "only lease lines and writes")]
+    public void A_malformed_watch_or_lease_line_exits_3(string line, string problem)
+    {
+        File.WriteAllLines(path, [line]);
+
+        var (exitCode, _, error) = Run(path);
+
+        Assert.Equal(CheckCommand.ExitBadInput, exitCode);
+        Assert.Contains(problem, error, StringComparison.Ordinal);
+    }
 }

@@ -61,6 +61,62 @@ public sealed class HistoryWriterTests
     }
 
     [Fact]
+    public void Watch_and_lease_events_read_back_unchanged()
+    {
+        var watch = HistoryEvent.InvokeWatch(1, "watch/", 2, 1, "n1");
+        var grant = HistoryEvent.InvokeGrant(2, "lease/", 1, 2, "n2");
+        var keepAlive = HistoryEvent.InvokeKeepAlive(3, "lease/", 7, 3, "n3");
+        var revoke = HistoryEvent.InvokeRevoke(4, "lease/", 7, 4, "n4");
+        var read = HistoryEvent.InvokeRead(5, "lease/7/", 5, "n5");
+        var put = HistoryEvent.InvokeWrite(6, "lease/7/0", "x", 6, "n1") with { Lease = 7 };
+        HistoryEvent[] events =
+        [
+            watch, grant, grant.Complete(HistoryEventType.Ok, 7) with { Lease = 7, Ttl = 2 },
+            put, put.Complete(HistoryEventType.Ok, 8) with { Revision = 3 },
+            keepAlive, keepAlive.Complete(HistoryEventType.Ok, 9) with { Ttl = 2 },
+            read, read.Complete(HistoryEventType.Ok, 10) with { Keys = ["lease/7/0"], Revision = 3 },
+            revoke, revoke.Complete(HistoryEventType.Ok, 11) with { Revision = 4 },
+            watch.Complete(HistoryEventType.Ok, 12) with
+            {
+                Changes = [new WatchChange(3, [new WatchedEvent("put", "lease/7/0", "x")]), new WatchChange(4, [new WatchedEvent("delete", "lease/7/0", null)])],
+                Revision = 4,
+            },
+        ];
+        var text = Write(events);
+
+        Assert.Contains("""{"process":2,"type":"ok","f":"grant","key":"lease/","value":null,"lease":7,"ttl":2,"time":7,"node":"n2"}""", text, StringComparison.Ordinal);
+        Assert.Contains("""{"process":5,"type":"ok","f":"read","key":"lease/7/","value":["lease/7/0"],"revision":3,"time":10,"node":"n5"}""", text, StringComparison.Ordinal);
+        Assert.Contains("""{"process":1,"type":"ok","f":"watch","key":"watch/","value":[{"revision":3,"events":[{"type":"put","key":"lease/7/0","value":"x"}]},{"revision":4,"events":[{"type":"delete","key":"lease/7/0","value":null}]}],"revision":4,"fromRevision":2,"time":12,"node":"n1"}""", text, StringComparison.Ordinal);
+
+        // Keys and changes are lists, which records compare by reference: compare what they write instead.
+        Assert.Equal(text, Write([.. HistoryReader.Read(new StringReader(text))]));
+    }
+
+    [Fact]
+    public void A_grant_learns_its_lease_but_a_revoke_cannot_change_the_one_it_names()
+    {
+        var revoke = HistoryEvent.InvokeRevoke(1, "lease/", 7, 1, "n1");
+        using var writer = new HistoryWriter(TextWriter.Null);
+        writer.Append(revoke);
+
+        Assert.Throws<ArgumentException>(() => writer.Append(revoke.Complete(HistoryEventType.Ok, 2) with { Lease = 8, Revision = 3 }));
+    }
+
+    private static string Write(IEnumerable<HistoryEvent> events)
+    {
+        using var text = new StringWriter();
+        using (var writer = new HistoryWriter(text))
+        {
+            foreach (var historyEvent in events)
+            {
+                writer.Append(historyEvent);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    [Fact]
     public void Only_an_ok_bank_completion_carries_a_revision_and_only_a_read_returns_balances()
     {
         var transfer = HistoryEvent.InvokeTransfer(1, "bank/", new Transfer(0, 1, 1), 1, "n1");

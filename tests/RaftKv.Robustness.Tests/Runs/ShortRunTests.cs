@@ -55,6 +55,20 @@ public sealed class ShortRunTests(ITestOutputHelper output)
         Assert.True(check.Valid, check.Summary);
     }
 
+    [Fact]
+    public async Task Watchers_under_partitions_kills_and_pauses_agree_and_miss_nothing()
+    {
+        var check = await RunAsync("watch-all-faults", new RunOptions { Workload = "watch", Nemesis = ["partition", "kill", "pause"], Seed = 7 });
+        Assert.True(check.Valid, check.Summary);
+    }
+
+    [Fact]
+    public async Task Leases_under_partitions_kills_and_pauses_end_neither_early_nor_late()
+    {
+        var check = await RunAsync("lease-all-faults", new RunOptions { Workload = "lease", Nemesis = ["partition", "kill", "pause"], Seed = 8 });
+        Assert.True(check.Valid, check.Summary);
+    }
+
     /// <summary>Teeth: local reads on a partitioned node are stale, and the checker must say so.</summary>
     [Fact]
     public async Task Local_reads_under_partitions_are_caught_as_not_linearizable()

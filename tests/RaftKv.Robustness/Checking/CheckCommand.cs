@@ -4,10 +4,12 @@ using RaftKv.Robustness.History;
 namespace RaftKv.Robustness.Checking;
 
 /// <summary>
-/// The "check" verb: check HISTORY.jsonl [--time-limit-seconds N]. A history with transfers or an init is a bank
-/// history and gets the bank checker; any other gets the linearizability checker, one register per key.
+/// The "check" verb: check HISTORY.jsonl [--time-limit-seconds N]. A history with a watch gets the watch checker; one
+/// with grants, keep-alives or revokes the lease checker; one with transfers or an init is a bank history and gets the
+/// bank checker; any other gets the linearizability checker, one register per key.
 /// Exit codes: 0 valid (linearizable), 1 violation, 2 unknown (a search ran out of time or memory),
-/// 3 unusable input (bad arguments, unreadable file, malformed line, a bank history without its init).
+/// 3 unusable input (bad arguments, unreadable file, malformed line, a bank history without its init, a watch or lease
+/// history the checker cannot use).
 /// </summary>
 public static class CheckCommand
 {
@@ -51,6 +53,16 @@ public static class CheckCommand
         }
 
         var operations = Operation.Pair(events);
+        if (operations.Any(o => o.F == OperationFunction.Watch))
+        {
+            return CheckWatch(path, events.Count, operations, output, error);
+        }
+
+        if (operations.Any(o => o.F is OperationFunction.Grant or OperationFunction.KeepAlive or OperationFunction.Revoke))
+        {
+            return CheckLease(path, events.Count, operations, output, error);
+        }
+
         if (operations.Any(o => o.F is OperationFunction.Transfer or OperationFunction.Init || o.Balances is not null))
         {
             return CheckBank(path, events.Count, operations, timeLimit, output, error);
@@ -104,6 +116,61 @@ public static class CheckCommand
             BankVerdict.Invalid => ExitViolation,
             _ => ExitUnknown,
         };
+    }
+
+    private static int CheckWatch(string path, int eventCount, IReadOnlyList<Operation> operations, TextWriter output, TextWriter error)
+    {
+        WatchResult result;
+        try
+        {
+            result = WatchChecker.Check(operations);
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"{path}: not a usable watch history: {e.Message}");
+            return ExitBadInput;
+        }
+
+        ReportCounts(path, eventCount, operations, output);
+        output.WriteLine(string.Create(Invariant,
+            $"Checked the watches: {result.Watchers} watchers, {result.Revisions} revisions received, writes {result.WritesOk} ok, " +
+            $"{result.WritesFailed} failed, {result.WritesUnknown} unknown ({result.WritesUnknownSeen} of them received), " +
+            $"{result.WritesUncovered} ok writes outside every watcher's span"));
+        return ReportViolations(result.Violations.Select(v => (v.Kind, v.Message)).ToList(), output);
+    }
+
+    private static int CheckLease(string path, int eventCount, IReadOnlyList<Operation> operations, TextWriter output, TextWriter error)
+    {
+        LeaseResult result;
+        try
+        {
+            result = LeaseChecker.Check(operations);
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"{path}: not a usable lease history: {e.Message}");
+            return ExitBadInput;
+        }
+
+        ReportCounts(path, eventCount, operations, output);
+        output.WriteLine(string.Create(Invariant,
+            $"Checked the leases: {result.Leases} granted, {result.Revoked} revoked, {result.LeasesSeenEnding} seen ending, " +
+            $"{result.KeepAlives} keep-alives ok, {result.Keys} keys attached, {result.Reads} reads"));
+        return ReportViolations(result.Violations.Select(v => (v.Kind, v.Message)).ToList(), output);
+    }
+
+    /// <summary>The violations and the verdict of a checker that needs no search, so it is never unknown.</summary>
+    private static int ReportViolations(List<(string Kind, string Message)> violations, TextWriter output)
+    {
+        foreach (var (kind, message) in violations)
+        {
+            output.WriteLine();
+            output.WriteLine($"Violation ({kind}): {message}");
+        }
+
+        output.WriteLine();
+        output.WriteLine(violations.Count == 0 ? "Verdict: valid" : string.Create(Invariant, $"Verdict: INVALID ({violations.Count} violations)"));
+        return violations.Count == 0 ? ExitValid : ExitViolation;
     }
 
     private static void ReportCounts(string path, int eventCount, IReadOnlyList<Operation> operations, TextWriter output)

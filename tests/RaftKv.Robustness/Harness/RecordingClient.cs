@@ -12,6 +12,9 @@ namespace RaftKv.Robustness.Harness;
 /// </summary>
 public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, IReadOnlyList<string> nodeIds, Consistency readConsistency)
 {
+    /// <summary>The server's largest page: a lease read must see every key under its prefix at once.</summary>
+    private const int MaxPage = 10_000;
+
     public int NodeCount => nodeIds.Count;
 
     public async Task<HistoryEvent> ReadAsync(int process, string key, int node, Consistency? consistency = null)
@@ -26,11 +29,102 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
         });
     }
 
+    /// <summary>A put; an ok one is recorded with the revision it was applied at, and the lease it attaches the key to, if any.</summary>
     public async Task<HistoryEvent> WriteAsync(int process, string key, string value, int node, WriteOptions? options = null)
     {
-        var invoke = Record(HistoryEvent.InvokeWrite(process, key, value, HistoryClock.Now(), nodeIds[node]));
+        var invoke = Record(HistoryEvent.InvokeWrite(process, key, value, HistoryClock.Now(), nodeIds[node]) with { Lease = options?.Lease });
         var result = await client.PutAsync(key, Encoding.UTF8.GetBytes(value), options, node);
-        return Record(invoke.Complete(Map(result.Outcome), HistoryClock.Now()));
+        var type = Map(result.Outcome);
+        return Record(invoke.Complete(type, HistoryClock.Now()) with { Revision = type == HistoryEventType.Ok ? result.Revision : null });
+    }
+
+    /// <summary>
+    /// Lease: one range read of every key under <paramref name="prefix"/>, recorded with the keys found and the revision
+    /// it was served at. A range rather than a get, because a get of a missing key does not say its revision.
+    /// </summary>
+    public async Task<HistoryEvent> ReadKeysAsync(int process, string prefix, int node, Consistency? consistency = null)
+    {
+        var invoke = Record(HistoryEvent.InvokeRead(process, prefix, HistoryClock.Now(), nodeIds[node]));
+        var result = await client.RangePageAsync(KeyRange.WithPrefix(prefix), new RangeOptions { KeysOnly = true, Limit = MaxPage, Consistency = consistency ?? readConsistency }, node);
+        if (result.Page is not { } page)
+        {
+            return Record(invoke.Complete(HistoryEventType.Fail, HistoryClock.Now()));
+        }
+
+        if (page.More)
+        {
+            throw new InvalidOperationException($"The keys under {prefix} do not fit in one page; a read must see them all at once.");
+        }
+
+        return Record(invoke.Complete(HistoryEventType.Ok, HistoryClock.Now()) with { Keys = [.. page.Items.Select(item => item.Key)], Revision = page.Revision });
+    }
+
+    /// <summary>Lease: a grant; an ok one is recorded with the lease id and the TTL granted, which may exceed the one asked for.</summary>
+    public async Task<HistoryEvent> GrantAsync(int process, string key, long ttl, int node)
+    {
+        var invoke = Record(HistoryEvent.InvokeGrant(process, key, ttl, HistoryClock.Now(), nodeIds[node]));
+        var result = await client.GrantLeaseAsync(ttl, node: node);
+        return Record(result.Outcome == LeaseOutcome.Ok
+            ? invoke.Complete(HistoryEventType.Ok, HistoryClock.Now()) with { Lease = result.Id, Ttl = result.Ttl }
+            : invoke.Complete(result.Outcome == LeaseOutcome.Unknown ? HistoryEventType.Info : HistoryEventType.Fail, HistoryClock.Now()));
+    }
+
+    /// <summary>
+    /// Lease: a keep-alive. Not found is fail; any other failure is info, since the client cannot tell whether the
+    /// leader restarted the TTL before the answer was lost.
+    /// </summary>
+    public async Task<HistoryEvent> KeepAliveAsync(int process, string key, long lease, int node)
+    {
+        var invoke = Record(HistoryEvent.InvokeKeepAlive(process, key, lease, HistoryClock.Now(), nodeIds[node]));
+        var result = await client.KeepAliveAsync(lease, node);
+        return Record(result.Outcome switch
+        {
+            LeaseOutcome.Ok => invoke.Complete(HistoryEventType.Ok, HistoryClock.Now()) with { Ttl = result.Ttl },
+            LeaseOutcome.NotFound => invoke.Complete(HistoryEventType.Fail, HistoryClock.Now()),
+            _ => invoke.Complete(HistoryEventType.Info, HistoryClock.Now()),
+        });
+    }
+
+    /// <summary>Lease: a revoke; an ok one is recorded with the revision that deleted the lease's keys.</summary>
+    public async Task<HistoryEvent> RevokeAsync(int process, string key, long lease, int node)
+    {
+        var invoke = Record(HistoryEvent.InvokeRevoke(process, key, lease, HistoryClock.Now(), nodeIds[node]));
+        var result = await client.RevokeLeaseAsync(lease, node: node);
+        var type = Map(result.Outcome);
+        return Record(invoke.Complete(type, HistoryClock.Now()) with { Revision = type == HistoryEventType.Ok ? result.Revision : null });
+    }
+
+    /// <summary>
+    /// Watch: follows every change under <paramref name="prefix"/> from <paramref name="fromRevision"/> on, through the client's
+    /// own resuming after errors, telling <paramref name="received"/> of each change, until <paramref name="stop"/>. Then the
+    /// completion is ok, with every change received and <paramref name="mustReach"/>: the revision up to which it had to see
+    /// every change. A watch whose history was compacted ends info, with what it had received.
+    /// </summary>
+    public async Task<HistoryEvent> WatchAsync(int process, string prefix, long fromRevision, int node, Action<WatchChange> received, Func<long> mustReach, CancellationToken stop)
+    {
+        var invoke = Record(HistoryEvent.InvokeWatch(process, prefix, fromRevision, HistoryClock.Now(), nodeIds[node]));
+        var changes = new List<WatchChange>();
+        try
+        {
+            await foreach (var revision in client.WatchAsync(KeyRange.WithPrefix(prefix), new WatchOptions { FromRevision = fromRevision }, node, stop))
+            {
+                var change = new WatchChange(revision.Revision, [.. revision.Events.Select(e => e.Type == WatchEventType.Put
+                    ? new WatchedEvent("put", e.Kv.Key, Encoding.UTF8.GetString(e.Kv.Value ?? []))
+                    : new WatchedEvent("delete", e.Kv.Key, null))]);
+                changes.Add(change);
+                received(change);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return Record(invoke.Complete(HistoryEventType.Ok, HistoryClock.Now()) with { Changes = changes, Revision = mustReach() });
+        }
+        catch (WatchCompactedException)
+        {
+            return Record(invoke.Complete(HistoryEventType.Info, HistoryClock.Now()) with { Changes = changes });
+        }
+
+        throw new InvalidOperationException("A watch ended without being stopped.");
     }
 
     public async Task<HistoryEvent> CasAsync(int process, string key, string expected, string value, int node)

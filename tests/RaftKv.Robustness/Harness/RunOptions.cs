@@ -10,7 +10,8 @@ public sealed record RunOptions
 
     /// <summary>
     /// <c>register</c> (read, write, compare-and-set on a few hot keys), <c>set</c> (unique adds) or <c>bank</c>
-    /// (transfers between accounts in transactions, and reads of every account at one revision).
+    /// (transfers between accounts in transactions, and reads of every account at one revision), <c>watch</c> (watchers
+    /// following a prefix that clients put to) or <c>lease</c> (keys attached to leases kept alive, revoked or left to expire).
     /// </summary>
     public string Workload { get; init; } = "register";
 
@@ -43,7 +44,7 @@ public sealed record RunOptions
     public TimeSpan CheckTimeLimit { get; init; } = TimeSpan.FromSeconds(30);
 
     public const string Usage = """
-        usage: jepsen.sh [--workload register|set|bank] [--nemesis partition,kill,pause] [--time-limit S]
+        usage: jepsen.sh [--workload register|set|bank|watch|lease] [--nemesis partition,kill,pause] [--time-limit S]
                          [--rate OPS] [--concurrency N] [--nodes N] [--out DIR] [--nemesis-interval S]
                          [--read-consistency linearizable|lease|local] [--seed N] [--check-time-limit S]
         """;
@@ -58,7 +59,7 @@ public sealed record RunOptions
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value.");
             options = name switch
             {
-                "--workload" => options with { Workload = OneOf(name, Value(), "register", "set", "bank") },
+                "--workload" => options with { Workload = OneOf(name, Value(), "register", "set", "bank", "watch", "lease") },
                 "--nemesis" => options with { Nemesis = ParseNemesis(Value()) },
                 "--time-limit" => options with { TimeLimit = TimeSpan.FromSeconds(Number(name, Value(), 1, 86_400)) },
                 "--rate" => options with { Rate = Number(name, Value(), 0, 100_000) },

@@ -37,6 +37,8 @@ public sealed class Runner(RunOptions options, TextWriter log)
             {
                 "set" => new SetWorkload(recorder, clients, finalProcess),
                 "bank" => new BankWorkload(recorder, clients, finalProcess),
+                "watch" => new WatchWorkload(client, recorder, clients, options.Seed, finalProcess),
+                "lease" => new LeaseWorkload(recorder, clients, options.Concurrency, finalProcess),
                 _ => new RegisterWorkload(recorder, clients, finalProcess),
             };
 

@@ -7,9 +7,12 @@ namespace RaftKv.Robustness.History;
 
 /// <summary>
 /// The JSON form of one history line:
-/// {"process": int, "type": "invoke"|"ok"|"fail"|"info", "f": "read"|"write"|"cas"|"transfer"|"init", "key": string,
-///  "value": string | null | [expected, new] | {"from": int, "to": int, "amount": int64} | {"&lt;account&gt;": int64, ...},
-///  "revision": int64 (optional, ok completions only), "time": int64, "node": string}.
+/// {"process": int, "type": "invoke"|"ok"|"fail"|"info",
+///  "f": "read"|"write"|"cas"|"transfer"|"init"|"watch"|"grant"|"keepalive"|"revoke", "key": string,
+///  "value": string | null | [expected, new] | {"from": int, "to": int, "amount": int64} | {"&lt;account&gt;": int64, ...}
+///         | [key, ...] (an ok range read) | [{"revision": int64, "events": [{"type": "put"|"delete", "key": string, "value": string|null}]}] (a watch),
+///  "revision": int64 (optional, ok completions only), "lease": int64, "ttl": int64, "fromRevision": int64 (optional),
+///  "time": int64, "node": string}.
 /// </summary>
 internal static class HistoryJson
 {
@@ -51,15 +54,29 @@ internal static class HistoryJson
 
                 json.WriteEndObject();
             }
+            else if (historyEvent.Keys is { } keys)
+            {
+                json.WriteStartArray();
+                foreach (var key in keys)
+                {
+                    json.WriteStringValue(key);
+                }
+
+                json.WriteEndArray();
+            }
+            else if (historyEvent.Changes is { } changes)
+            {
+                WriteChanges(json, changes);
+            }
             else
             {
                 json.WriteStringValue(historyEvent.Value);
             }
 
-            if (historyEvent.Revision is { } revision)
-            {
-                json.WriteNumber("revision", revision);
-            }
+            WriteOptional(json, "revision", historyEvent.Revision);
+            WriteOptional(json, "lease", historyEvent.Lease);
+            WriteOptional(json, "ttl", historyEvent.Ttl);
+            WriteOptional(json, "fromRevision", historyEvent.FromRevision);
 
             json.WriteNumber("time", historyEvent.Time);
             json.WriteString("node", historyEvent.Node);
@@ -67,6 +84,38 @@ internal static class HistoryJson
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteOptional(Utf8JsonWriter json, string name, long? number)
+    {
+        if (number is { } value)
+        {
+            json.WriteNumber(name, value);
+        }
+    }
+
+    private static void WriteChanges(Utf8JsonWriter json, IReadOnlyList<WatchChange> changes)
+    {
+        json.WriteStartArray();
+        foreach (var change in changes)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("revision", change.Revision);
+            json.WriteStartArray("events");
+            foreach (var watched in change.Events)
+            {
+                json.WriteStartObject();
+                json.WriteString("type", watched.Type);
+                json.WriteString("key", watched.Key);
+                json.WriteString("value", watched.Value);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     }
 
     /// <summary>Parses one line; throws <see cref="FormatException"/> saying what is wrong.</summary>
@@ -110,7 +159,11 @@ internal static class HistoryJson
                 "cas" => OperationFunction.Cas,
                 "transfer" => OperationFunction.Transfer,
                 "init" => OperationFunction.Init,
-                var other => throw new FormatException($"unknown f \"{other}\" (expected read, write, cas, transfer or init)"),
+                "watch" => OperationFunction.Watch,
+                "grant" => OperationFunction.Grant,
+                "keepalive" => OperationFunction.KeepAlive,
+                "revoke" => OperationFunction.Revoke,
+                var other => throw new FormatException($"unknown f \"{other}\" (expected read, write, cas, transfer, init, watch, grant, keepalive or revoke)"),
             };
             var key = RequiredString(root, "key");
             var time = Required(root, "time", JsonValueKind.Number).TryGetInt64(out var t)
@@ -123,13 +176,6 @@ internal static class HistoryJson
                 throw new FormatException("missing \"value\"");
             }
 
-            long? revision = null;
-            if (root.TryGetProperty("revision", out var r))
-            {
-                revision = r.ValueKind == JsonValueKind.Number && r.TryGetInt64(out var number)
-                    ? number
-                    : throw new FormatException("\"revision\" must be a 64-bit integer");
-            }
 
             var historyEvent = function switch
             {
@@ -138,10 +184,70 @@ internal static class HistoryJson
                 OperationFunction.Init => new HistoryEvent(process, type, function, key, null, null, time, node) { Balances = ParseBalances(function, value) },
                 OperationFunction.Read when value.ValueKind == JsonValueKind.Object =>
                     new HistoryEvent(process, type, function, key, null, null, time, node) { Balances = ParseBalances(function, value) },
+                OperationFunction.Read when value.ValueKind == JsonValueKind.Array =>
+                    new HistoryEvent(process, type, function, key, null, null, time, node) { Keys = ParseKeys(value) },
+                OperationFunction.Watch when value.ValueKind == JsonValueKind.Array =>
+                    new HistoryEvent(process, type, function, key, null, null, time, node) { Changes = ParseChanges(value) },
                 _ => new HistoryEvent(process, type, function, key, ParseSingleValue(function, value), null, time, node),
             };
-            return historyEvent with { Revision = revision };
+            return historyEvent with
+            {
+                Revision = OptionalInt64(root, "revision"),
+                Lease = OptionalInt64(root, "lease"),
+                Ttl = OptionalInt64(root, "ttl"),
+                FromRevision = OptionalInt64(root, "fromRevision"),
+            };
         }
+    }
+
+    private static long? OptionalInt64(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var property))
+        {
+            return null;
+        }
+
+        return property.ValueKind == JsonValueKind.Number && property.TryGetInt64(out var number)
+            ? number
+            : throw new FormatException($"\"{name}\" must be a 64-bit integer");
+    }
+
+    private static List<string> ParseKeys(JsonElement value)
+        => [.. value.EnumerateArray().Select(key => key.ValueKind == JsonValueKind.String
+            ? key.GetString()!
+            : throw new FormatException("the value of a range read must be an array of the keys it found"))];
+
+    private static List<WatchChange> ParseChanges(JsonElement value)
+    {
+        const string Shape = "the value of a watch must be [{\"revision\": integer, \"events\": [{\"type\": \"put\"|\"delete\", \"key\": string, \"value\": string|null}]}, ...]";
+        var changes = new List<WatchChange>();
+        foreach (var change in value.EnumerateArray())
+        {
+            if (change.ValueKind != JsonValueKind.Object ||
+                !change.TryGetProperty("revision", out var revision) || revision.ValueKind != JsonValueKind.Number || !revision.TryGetInt64(out var number) ||
+                !change.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
+            {
+                throw new FormatException(Shape);
+            }
+
+            var watched = new List<WatchedEvent>();
+            foreach (var e in events.EnumerateArray())
+            {
+                if (e.ValueKind != JsonValueKind.Object ||
+                    !e.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String ||
+                    !e.TryGetProperty("key", out var key) || key.ValueKind != JsonValueKind.String ||
+                    !e.TryGetProperty("value", out var eventValue) || eventValue.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+                {
+                    throw new FormatException(Shape);
+                }
+
+                watched.Add(new WatchedEvent(type.GetString()!, key.GetString()!, eventValue.GetString()));
+            }
+
+            changes.Add(new WatchChange(number, watched));
+        }
+
+        return changes;
     }
 
     private static Transfer ParseTransfer(JsonElement value)

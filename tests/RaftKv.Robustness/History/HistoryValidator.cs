@@ -54,6 +54,14 @@ internal sealed class HistoryValidator
             return $"the value of the {Name(historyEvent.F)} completion differs from the value invoked";
         }
 
+        // A grant learns its lease and TTL, a keep-alive its TTL; everything else keeps what it was invoked with.
+        if ((historyEvent.F != OperationFunction.Grant && historyEvent.Lease != invoke.Lease) ||
+            (historyEvent.F is not (OperationFunction.Grant or OperationFunction.KeepAlive) && historyEvent.Ttl != invoke.Ttl) ||
+            historyEvent.FromRevision != invoke.FromRevision)
+        {
+            return $"the lease, TTL or from-revision of the {Name(historyEvent.F)} completion differs from the invoke";
+        }
+
         outstanding.Remove(process);
         return null;
     }
@@ -74,8 +82,60 @@ internal sealed class HistoryValidator
         OperationFunction.Cas => "cas",
         OperationFunction.Transfer => "transfer",
         OperationFunction.Init => "init",
+        OperationFunction.Watch => "watch",
+        OperationFunction.Grant => "grant",
+        OperationFunction.KeepAlive => "keepalive",
+        OperationFunction.Revoke => "revoke",
         _ => throw new ArgumentOutOfRangeException(nameof(function)),
     };
+
+    /// <summary>Leases on lease lines (and writes) only; a TTL on a grant and an ok keep-alive; a lease on every lease line but a grant's invoke.</summary>
+    private static string? LeaseShapeError(HistoryEvent e)
+    {
+        var isLeaseLine = e.F is OperationFunction.Grant or OperationFunction.KeepAlive or OperationFunction.Revoke;
+        if (!isLeaseLine)
+        {
+            return e.Ttl is not null || (e.Lease is not null && e.F != OperationFunction.Write) ? "only lease lines and writes name a lease or a TTL" : null;
+        }
+
+        if (e.Value is not null || e.Expected is not null || e.Transfer is not null || e.Balances is not null || e.Keys is not null || e.Changes is not null)
+        {
+            return $"the value of a {Name(e.F)} must be null";
+        }
+
+        var okGrant = e.F == OperationFunction.Grant && e.Type == HistoryEventType.Ok;
+        return e.F switch
+        {
+            OperationFunction.Grant when e.Ttl is not > 0 || (okGrant ? e.Lease is null : e.Lease is not null) =>
+                "a grant has a positive \"ttl\", and only its ok completion the \"lease\" it got",
+            OperationFunction.KeepAlive when e.Lease is null || (e.Type == HistoryEventType.Ok ? e.Ttl is not > 0 : e.Ttl is not null) =>
+                "a keepalive names its \"lease\", and only its ok completion a positive \"ttl\"",
+            OperationFunction.Revoke when e.Lease is null || e.Ttl is not null => "a revoke names its \"lease\" and no \"ttl\"",
+            _ => null,
+        };
+    }
+
+    /// <summary>A from-revision on every watch line; the changes on its ok and info completions only; keys on ok reads only.</summary>
+    private static string? WatchShapeError(HistoryEvent e)
+    {
+        if (e.Keys is not null && (e.F != OperationFunction.Read || e.Type != HistoryEventType.Ok))
+        {
+            return "only an ok read returns keys";
+        }
+
+        if (e.F != OperationFunction.Watch)
+        {
+            return e.FromRevision is not null || e.Changes is not null ? "only a watch has a from-revision or changes" : null;
+        }
+
+        var receives = e.Type is HistoryEventType.Ok or HistoryEventType.Info;
+        return e.FromRevision is not >= 1 ? "a watch has a \"fromRevision\" of at least 1"
+            : e.Value is not null || e.Expected is not null || e.Transfer is not null || e.Balances is not null || (receives ? e.Changes is null : e.Changes is not null)
+                ? "the value of a watch is null on its invoke and fail, and the list of changes received on its ok or info completion"
+            : e.Changes?.FirstOrDefault(c => c.Events.Any(w => w.Type is not ("put" or "delete") || (w.Type == "delete" && w.Value is not null))) is { } bad
+                ? $"the watched change at revision {bad.Revision} has an event that is neither a put nor a delete without a value"
+            : null;
+    }
 
     private static string? ShapeError(HistoryEvent historyEvent)
     {
@@ -94,7 +154,12 @@ internal sealed class HistoryValidator
             return "only an ok completion carries a revision, and it is not negative";
         }
 
-        var bankValue = historyEvent.Transfer is not null || historyEvent.Balances is not null;
+        if ((LeaseShapeError(historyEvent) ?? WatchShapeError(historyEvent)) is { } error)
+        {
+            return error;
+        }
+
+        var bankValue = historyEvent.Transfer is not null || historyEvent.Balances is not null || historyEvent.Keys is not null;
         return historyEvent.F switch
         {
             OperationFunction.Write when historyEvent.Value is null || historyEvent.Expected is not null || bankValue =>
@@ -102,8 +167,8 @@ internal sealed class HistoryValidator
             OperationFunction.Cas when historyEvent.Value is null || historyEvent.Expected is null || bankValue =>
                 "the value of a cas must be an array of two strings: [expected, new]",
             OperationFunction.Read when historyEvent.Expected is not null || historyEvent.Transfer is not null ||
-                (historyEvent.Value is not null && historyEvent.Balances is not null) =>
-                "the value of a read must be a string, null or an object of balances",
+                new[] { historyEvent.Value is not null, historyEvent.Balances is not null, historyEvent.Keys is not null }.Count(set => set) > 1 =>
+                "the value of a read must be a string, null, an object of balances or an array of keys",
             OperationFunction.Read when historyEvent.Type != HistoryEventType.Ok && (historyEvent.Value is not null || historyEvent.Balances is not null) =>
                 $"the value of a read {Name(historyEvent.Type)} must be null",
             OperationFunction.Transfer when historyEvent.Transfer is not { } transfer || transfer.Amount is < -Balances.Limit or > Balances.Limit ||

@@ -18,7 +18,7 @@ public enum OperationOutcome
 /// <see cref="Expected"/> the value a cas requires, <see cref="Output"/> the value an ok register read returned
 /// (null: absent). <see cref="CompleteTime"/> is <see cref="long.MaxValue"/> for an info operation.
 /// <see cref="Node"/> is the node the invoke was sent to. Bank operations carry <see cref="Transfer"/>,
-/// <see cref="Balances"/> and <see cref="Revision"/> instead.
+/// <see cref="Balances"/> and <see cref="Revision"/> instead; lease and watch operations the properties of their lines.
 /// </summary>
 public sealed record Operation(
     int Process,
@@ -38,8 +38,23 @@ public sealed record Operation(
     /// <summary>The balances an init sets, or those an ok bank read returned.</summary>
     public Balances? Balances { get; init; }
 
-    /// <summary>The store revision an ok operation was applied or read at, if the history says.</summary>
+    /// <summary>The store revision an ok operation was applied or read at, if the history says; for a watch, the one it had to reach.</summary>
     public long? Revision { get; init; }
+
+    /// <summary>The lease a write attaches its key to, a keep-alive or revoke names, or an ok grant got.</summary>
+    public long? Lease { get; init; }
+
+    /// <summary>The TTL a grant got (asked for, unless ok), or an ok keep-alive restarted, in seconds.</summary>
+    public long? Ttl { get; init; }
+
+    /// <summary>The keys an ok range read found.</summary>
+    public IReadOnlyList<string>? Keys { get; init; }
+
+    /// <summary>A watch: the first revision it asked for.</summary>
+    public long? FromRevision { get; init; }
+
+    /// <summary>A watch (ok or info): the changes it received.</summary>
+    public IReadOnlyList<WatchChange>? Changes { get; init; }
 
     /// <summary>
     /// Pairs each invoke with the completion of the same process, in the order of the invokes. An invoke that
@@ -72,6 +87,9 @@ public sealed record Operation(
                 {
                     Transfer = historyEvent.Transfer,
                     Balances = historyEvent.Balances,
+                    Lease = historyEvent.Lease,
+                    Ttl = historyEvent.Ttl,
+                    FromRevision = historyEvent.FromRevision,
                 });
                 continue;
             }
@@ -86,9 +104,15 @@ public sealed record Operation(
                     Output = historyEvent.F == OperationFunction.Read ? historyEvent.Value : null,
                     Balances = historyEvent.Balances,
                     Revision = historyEvent.Revision,
+                    Lease = historyEvent.Lease,
+                    Ttl = historyEvent.Ttl,
+                    Keys = historyEvent.Keys,
+                    Changes = historyEvent.Changes,
                 },
                 HistoryEventType.Fail => operations[index] with { Type = OperationOutcome.Fail, CompleteTime = historyEvent.Time },
-                _ => operations[index],
+
+                // What a watch received before it ended unexpectedly still counts; its completion time stays unknown.
+                _ => operations[index] with { Changes = historyEvent.Changes },
             };
         }
 

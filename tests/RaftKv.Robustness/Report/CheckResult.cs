@@ -97,6 +97,46 @@ public sealed record CheckResult(string Checker, string Verdict, string Summary,
         return new CheckResult("bank", verdict, summary, details, operations, violating);
     }
 
+    public static CheckResult FromWatch(WatchResult result, IReadOnlyList<Operation> operations)
+    {
+        var verdict = result.Valid ? "valid" : "invalid";
+        var summary = $"watch: {verdict}; {result.Watchers} watchers, {result.Revisions} revisions received, writes {result.WritesOk} ok, "
+            + $"{result.WritesFailed} failed, {result.WritesUnknown} unknown ({result.WritesUnknownSeen} of them received)"
+            + (result.WritesUncovered > 0 ? $", {result.WritesUncovered} ok outside every watcher's span" : "")
+            + string.Concat(result.Violations.GroupBy(v => v.Kind).Select(g => $"; {g.Count()} {g.Key}"));
+        var details = new
+        {
+            result.Watchers,
+            result.Revisions,
+            result.WritesOk,
+            result.WritesFailed,
+            result.WritesUnknown,
+            result.WritesUnknownSeen,
+            result.WritesUncovered,
+            violations = result.Violations.Take(ListedAtMost).Select(v => new { v.Kind, v.Message }),
+        };
+        return new CheckResult("watch", verdict, summary, details, operations, [.. result.Violations.SelectMany(v => v.Operations).Distinct()]);
+    }
+
+    public static CheckResult FromLease(LeaseResult result, IReadOnlyList<Operation> operations)
+    {
+        var verdict = result.Valid ? "valid" : "invalid";
+        var summary = $"lease: {verdict}; {result.Leases} leases granted, {result.Revoked} revoked, {result.LeasesSeenEnding} seen ending, "
+            + $"{result.KeepAlives} keep-alives ok, {result.Keys} keys attached, {result.Reads} reads"
+            + string.Concat(result.Violations.GroupBy(v => v.Kind).Select(g => $"; {g.Count()} {g.Key}"));
+        var details = new
+        {
+            result.Leases,
+            result.Revoked,
+            result.LeasesSeenEnding,
+            result.KeepAlives,
+            result.Keys,
+            result.Reads,
+            violations = result.Violations.Take(ListedAtMost).Select(v => new { v.Kind, v.Message, operations = v.Operations.Select(Describe) }),
+        };
+        return new CheckResult("lease", verdict, summary, details, operations, [.. result.Violations.SelectMany(v => v.Operations).Distinct()]);
+    }
+
     private static object Describe(Operation o) => new
     {
         process = o.Process,
@@ -108,6 +148,9 @@ public sealed record CheckResult(string Checker, string Verdict, string Summary,
         transfer = o.Transfer,
         balances = o.Balances?.Accounts,
         o.Revision,
+        o.Lease,
+        o.Ttl,
+        o.Keys,
         o.InvokeTime,
         completeTime = o.CompleteTime == long.MaxValue ? (long?)null : o.CompleteTime,
         o.Node,

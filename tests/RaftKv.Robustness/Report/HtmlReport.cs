@@ -161,11 +161,15 @@ public static class HtmlReport
     private static string Values(Operation o) => o.F switch
     {
         OperationFunction.Read when o.Balances is { } balances => $"→ {balances}{Revision(o)}",
+        OperationFunction.Read when o.Keys is { } keys => $"→ [{string.Join(", ", keys)}]{Revision(o)}",
         OperationFunction.Read => $"→ {o.Output ?? "nil"}",
+        OperationFunction.Watch => $"from @{o.FromRevision}: {o.Changes?.Count ?? 0} revisions{Revision(o)}",
+        OperationFunction.Grant => o.Lease is { } lease ? $"{lease}, ttl {o.Ttl}" : $"ttl {o.Ttl}",
+        OperationFunction.KeepAlive or OperationFunction.Revoke => $"{o.Lease}{(o.Ttl is { } ttl ? $", ttl {ttl}" : "")}{Revision(o)}",
         OperationFunction.Cas => $"{o.Expected} → {o.Value}",
         OperationFunction.Transfer => $"{o.Transfer!.Value.Amount}: {o.Transfer.Value.From} → {o.Transfer.Value.To}{Revision(o)}",
         OperationFunction.Init => $"{o.Balances}{Revision(o)}",
-        _ => o.Value ?? "",
+        _ => (o.Value ?? "") + (o.Lease is { } attached ? $" (lease {attached})" : "") + Revision(o),
     };
 
     private static string Revision(Operation o) => o.Revision is { } revision ? $" @{revision}" : "";
