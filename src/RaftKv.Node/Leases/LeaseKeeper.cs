@@ -65,17 +65,17 @@ public sealed partial class LeaseKeeper(
     /// <summary>Restarts the lease's TTL on the leader; null if the lease is unknown or expired.</summary>
     /// <exception cref="LeaseUnavailableException">No leader answered in time.</exception>
     public Task<LeaseInfo?> KeepAliveAsync(long id, CancellationToken token)
-        => AskLeaderAsync(() => KeepAliveAsLeaderAsync(id, token), leader => peers.LeaseAsync(leader, HttpMethod.Post, $"{id}/keepalive", PeerJsonContext.Default.LeaseInfo, Deadline.After(options.Value.RequestTimeout), token), token);
+        => AskLeaderAsync(ask => KeepAliveAsLeaderAsync(id, ask), (leader, deadline, ask) => peers.LeaseAsync(leader, HttpMethod.Post, $"{id}/keepalive", PeerJsonContext.Default.LeaseInfo, deadline, ask), token);
 
     /// <summary>The lease as the leader sees it, with the time it has left; null if unknown or expired.</summary>
     /// <exception cref="LeaseUnavailableException">No leader answered in time.</exception>
     public Task<LeaseInfo?> TimeToLiveAsync(long id, CancellationToken token)
-        => AskLeaderAsync(() => TimeToLiveAsLeaderAsync(id, token), leader => peers.LeaseAsync(leader, HttpMethod.Get, $"{id}", PeerJsonContext.Default.LeaseInfo, Deadline.After(options.Value.RequestTimeout), token), token);
+        => AskLeaderAsync(ask => TimeToLiveAsLeaderAsync(id, ask), (leader, deadline, ask) => peers.LeaseAsync(leader, HttpMethod.Get, $"{id}", PeerJsonContext.Default.LeaseInfo, deadline, ask), token);
 
     /// <summary>Every lease that has time left, by id, as the leader sees them (without their keys).</summary>
     /// <exception cref="LeaseUnavailableException">No leader answered in time.</exception>
     public async Task<LeaseInfo[]> ListAsync(CancellationToken token)
-        => await AskLeaderAsync(() => ListAsLeaderAsync(token), leader => peers.LeaseAsync(leader, HttpMethod.Get, "", PeerJsonContext.Default.LeaseInfoArray, Deadline.After(options.Value.RequestTimeout), token), token) ?? [];
+        => await AskLeaderAsync(ListAsLeaderAsync, (leader, deadline, ask) => peers.LeaseAsync(leader, HttpMethod.Get, "", PeerJsonContext.Default.LeaseInfoArray, deadline, ask), token) ?? [];
 
     /// <summary>Keep-alive on this node; <see cref="LeaderAnswer{T}.Leads"/> is false if it is not a ready leader.</summary>
     public async Task<LeaderAnswer<LeaseInfo>> KeepAliveAsLeaderAsync(long id, CancellationToken token)
@@ -231,10 +231,33 @@ public sealed partial class LeaseKeeper(
     }
 
     /// <summary>Answers on this node if it leads, or asks the leader, until one answers or the request times out.</summary>
-    private async Task<T?> AskLeaderAsync<T>(Func<Task<LeaderAnswer<T>>> here, Func<ClusterMember, Task<(HttpStatusCode Status, T? Answer)?>> there, CancellationToken token)
+    private async Task<T?> AskLeaderAsync<T>(
+        Func<CancellationToken, Task<LeaderAnswer<T>>> here,
+        Func<ClusterMember, Deadline, CancellationToken, Task<(HttpStatusCode Status, T? Answer)?>> there,
+        CancellationToken token)
         where T : class
     {
         var deadline = Deadline.After(options.Value.RequestTimeout);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(deadline.Remaining);
+        try
+        {
+            return await AskLeaderAsync(here, there, deadline, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            // The leader's applying lagged, or its answer did: nothing was changed.
+            throw new LeaseUnavailableException($"No leader answered within {options.Value.RequestTimeout.TotalSeconds:0.#} s.");
+        }
+    }
+
+    private async Task<T?> AskLeaderAsync<T>(
+        Func<CancellationToken, Task<LeaderAnswer<T>>> here,
+        Func<ClusterMember, Deadline, CancellationToken, Task<(HttpStatusCode Status, T? Answer)?>> there,
+        Deadline deadline,
+        CancellationToken token)
+        where T : class
+    {
         while (true)
         {
             if (await view.WaitForLeaderAsync(deadline, token) is not { } leader)
@@ -244,12 +267,12 @@ public sealed partial class LeaseKeeper(
 
             if (leader.Id == view.Self.Id)
             {
-                if (await here() is { Leads: true } answer)
+                if (await here(token) is { Leads: true } answer)
                 {
                     return answer.Value;
                 }
             }
-            else if (await there(leader) is { } answer)
+            else if (await there(leader, deadline, token) is { } answer)
             {
                 switch (answer.Status)
                 {
