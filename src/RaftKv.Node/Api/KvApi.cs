@@ -71,18 +71,12 @@ public static class KvApi
     private static async Task<IResult> RangeAsync(HttpContext context, LinearizableReads reads, KvStateMachine stateMachine)
     {
         var query = context.Request.Query;
-        var base64 = query["encoding"].ToString() switch
+        if (RangeQuery.ParseEncoding(query) is not { } base64)
         {
-            "" => false,
-            "base64" => true,
-            _ => (bool?)null,
-        };
-        if (base64 is null)
-        {
-            return Problems.BadRequest("encoding must be 'base64' when given.");
+            return Problems.BadEncoding();
         }
 
-        if (!RangeQuery.TryParse(query, base64.Value, out var request, out var error))
+        if (!RangeQuery.TryParse(query, base64, out var request, out var error))
         {
             return Problems.BadRequest(error!);
         }
@@ -99,7 +93,7 @@ public static class KvApi
         }
 
         var result = view.Range(request);
-        return KvJson.Ok(json => KvJson.WriteRange(json, view.Revision, result, base64.Value, request.KeysOnly));
+        return KvJson.Ok(json => KvJson.WriteRange(json, view.Revision, result, base64, request.KeysOnly));
     }
 
     private static async Task<IResult> PutAsync(HttpContext context, WriteCoordinator writes, IOptions<RaftKvOptions> options)
@@ -161,7 +155,11 @@ public static class KvApi
     private static async Task<IResult> DeleteRangeAsync(HttpContext context, WriteCoordinator writes)
     {
         var query = context.Request.Query;
-        var base64 = query["encoding"].ToString() == "base64";
+        if (RangeQuery.ParseEncoding(query) is not { } base64)
+        {
+            return Problems.BadEncoding();
+        }
+
         if (!RangeQuery.TryParseKeys(query, base64, out var range, out var error))
         {
             return Problems.BadRequest(error!);

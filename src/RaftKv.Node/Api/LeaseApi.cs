@@ -74,7 +74,11 @@ public static class LeaseApi
             return BadId();
         }
 
-        var base64 = context.Request.Query["encoding"].ToString() == "base64";
+        if (RangeQuery.ParseEncoding(context.Request.Query) is not { } base64)
+        {
+            return Problems.BadEncoding();
+        }
+
         return await AskAsync(context, () => leases.TimeToLiveAsync(leaseId, context.RequestAborted), leaseId, lease => KvJson.Ok(json =>
         {
             json.WriteStartObject();

@@ -9,6 +9,8 @@ public static class Problems
     public static IResult BadRequest(string detail)
         => TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Malformed request");
 
+    public static IResult BadEncoding() => BadRequest("encoding must be 'base64' when given.");
+
     public static IResult KeyNotFound(string key)
         => TypedResults.Problem($"Key '{key}' does not exist.", statusCode: StatusCodes.Status404NotFound, title: "Key not found",
             extensions: new Dictionary<string, object?> { ["key"] = key });

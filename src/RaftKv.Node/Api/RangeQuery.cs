@@ -30,6 +30,14 @@ public static class RangeQuery
         return true;
     }
 
+    /// <summary>Whether <c>encoding=base64</c> was asked for; null if <c>encoding</c> is something else.</summary>
+    public static bool? ParseEncoding(IQueryCollection query) => query["encoding"].ToString() switch
+    {
+        "" => false,
+        "base64" => true,
+        _ => null,
+    };
+
     public static bool TryParseKeys(IQueryCollection query, bool base64, out KeyRange range, out string? error)
         => TryParseKeys(Single(query["prefix"]), Single(query["from"]), Single(query["to"]), base64, out range, out error);
 

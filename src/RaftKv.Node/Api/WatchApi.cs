@@ -29,18 +29,12 @@ public static class WatchApi
     private static async Task<IResult> WatchAsync(HttpContext context, WatchHub hub, LinearizableReads reads, KvStateMachine stateMachine, IHostApplicationLifetime lifetime)
     {
         var query = context.Request.Query;
-        var base64 = query["encoding"].ToString() switch
+        if (RangeQuery.ParseEncoding(query) is not { } base64)
         {
-            "" => false,
-            "base64" => true,
-            _ => (bool?)null,
-        };
-        if (base64 is null)
-        {
-            return Problems.BadRequest("encoding must be 'base64' when given.");
+            return Problems.BadEncoding();
         }
 
-        if (!TryParseRange(query, base64.Value, out var range, out var error)
+        if (!TryParseRange(query, base64, out var range, out var error)
             || !RangeQuery.TryParseFlag(query["prevKv"], "prevKv", out var prevKv, out error)
             || !RangeQuery.TryParseNumber(query["fromRevision"], "fromRevision", 0, 1, long.MaxValue, out var fromRevision, out error)
             || !RangeQuery.TryParseNumber(context.Request.Headers["Last-Event-ID"], "Last-Event-ID", 0, 0, long.MaxValue - 1, out var lastEventId, out error))
@@ -70,7 +64,7 @@ public static class WatchApi
             return Problems.Compacted(start, compactRevision);
         }
 
-        return new EventStream(hub, range, start, prevKv, base64.Value, lifetime.ApplicationStopping);
+        return new EventStream(hub, range, start, prevKv, base64, lifetime.ApplicationStopping);
     }
 
     private static bool TryParseRange(IQueryCollection query, bool base64, out KeyRange range, out string? error)

@@ -63,7 +63,7 @@ public sealed class PeerClient(HttpClient http)
         try
         {
             var path = allowLease ? InternalApi.ReadIndexPath + "?lease=true" : InternalApi.ReadIndexPath;
-            var (status, answer) = await PostAsync(new Uri(leader.PeerUrl, path), null, PeerJsonContext.Default.ReadIndexResponse, deadline, token);
+            var (status, answer) = await SendAsync(HttpMethod.Post, new Uri(leader.PeerUrl, path), PeerJsonContext.Default.ReadIndexResponse, deadline, token);
             return status == HttpStatusCode.OK ? answer?.Index : null;
         }
         catch (Exception e) when (IsLostExchange(e))
@@ -78,14 +78,7 @@ public sealed class PeerClient(HttpClient http)
     {
         try
         {
-            using var request = NewRequest(new Uri(leader.PeerUrl, $"{InternalApi.LeasesPath}/{path}".TrimEnd('/')), null, deadline);
-            request.Method = method;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-            timeout.CancelAfter(deadline.Remaining);
-            using var response = await http.SendAsync(request, timeout.Token);
-            return response.StatusCode == HttpStatusCode.OK
-                ? (response.StatusCode, await response.Content.ReadFromJsonAsync(answerType, timeout.Token))
-                : (response.StatusCode, default);
+            return await SendAsync(method, new Uri(leader.PeerUrl, $"{InternalApi.LeasesPath}/{path}".TrimEnd('/')), answerType, deadline, token);
         }
         catch (Exception e) when (IsLostExchange(e))
         {
@@ -105,9 +98,10 @@ public sealed class PeerClient(HttpClient http)
         return request;
     }
 
-    private async Task<(HttpStatusCode Status, T? Answer)> PostAsync<T>(Uri url, HttpContent? content, JsonTypeInfo<T> answerType, Deadline deadline, CancellationToken token)
+    private async Task<(HttpStatusCode Status, T? Answer)> SendAsync<T>(HttpMethod method, Uri url, JsonTypeInfo<T> answerType, Deadline deadline, CancellationToken token)
     {
-        using var request = NewRequest(url, content, deadline);
+        using var request = NewRequest(url, null, deadline);
+        request.Method = method;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(deadline.Remaining);
         using var response = await http.SendAsync(request, timeout.Token);

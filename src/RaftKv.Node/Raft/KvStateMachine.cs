@@ -29,6 +29,9 @@ namespace RaftKv.Node.Raft;
 /// </remarks>
 public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolicy snapshotPolicy, FatalStop fatal, ILogger<KvStateMachine> logger) : IStateMachine, IAsyncDisposable
 {
+    /// <summary>How much of a snapshot being written may wait in the page cache for the disk.</summary>
+    private const int SnapshotFlushBytes = 4 << 20;
+
     private readonly CancellationTokenSource lifetime = new();
     private readonly Lock publishing = new();
     private long appliedIndex;
@@ -174,7 +177,18 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
             var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
             await using (output)
             {
-                await SnapshotCodec.WriteAsync(state, output.WriteAsync, token);
+                // Flushed to disk as it goes: a whole large state left to the final fsync would reach the
+                // disk in one burst, and the log's own flushes (every write's) would queue behind it.
+                var unflushed = 0L;
+                await SnapshotCodec.WriteAsync(state, async (chunk, cancel) =>
+                {
+                    await output.WriteAsync(chunk, cancel);
+                    if ((unflushed += chunk.Length) >= SnapshotFlushBytes)
+                    {
+                        unflushed = 0;
+                        output.Flush(flushToDisk: true);
+                    }
+                }, token);
                 await output.FlushAsync(token);
                 output.Flush(flushToDisk: true);
             }

@@ -65,17 +65,8 @@ public sealed class BankWorkload(RecordingClient client, ClientPool clients, int
     {
         for (var node = 0; node < client.NodeCount; node++)
         {
-            var read = await client.ReadAccountsAsync(nextOwnProcess++, Prefix, node, Consistency.Linearizable);
-            for (var retry = 0; read.Type != HistoryEventType.Ok && retry < Retries; retry++)
-            {
-                await Task.Delay(250);
-                read = await client.ReadAccountsAsync(nextOwnProcess++, Prefix, node, Consistency.Linearizable);
-            }
-
-            if (read.Type != HistoryEventType.Ok)
-            {
-                throw new InvalidOperationException($"Node {node} could not serve a final read of the accounts.");
-            }
+            var at = node;
+            await FinalRead.RetryAsync(id => client.ReadAccountsAsync(id, Prefix, at, Consistency.Linearizable), () => nextOwnProcess++, $"Node {node}'s final read of the accounts");
         }
     }
 

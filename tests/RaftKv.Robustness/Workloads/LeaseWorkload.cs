@@ -22,7 +22,6 @@ namespace RaftKv.Robustness.Workloads;
 public sealed class LeaseWorkload(RecordingClient client, ClientPool clients, int concurrency, int ownProcess) : IWorkload
 {
     public const string Prefix = "lease/";
-    private const int Retries = 40;
     private const long NanosecondsPerSecond = 1_000_000_000;
 
     /// <summary>Reads go on this long past the lease's promised end, to see its keys go.</summary>
@@ -106,17 +105,8 @@ public sealed class LeaseWorkload(RecordingClient client, ClientPool clients, in
         var process = ownProcess;
         for (var node = 0; node < client.NodeCount; node++)
         {
-            var read = await client.ReadKeysAsync(process++, Prefix, node, Consistency.Linearizable);
-            for (var retry = 0; read.Type != HistoryEventType.Ok && retry < Retries; retry++)
-            {
-                await Task.Delay(250);
-                read = await client.ReadKeysAsync(process++, Prefix, node, Consistency.Linearizable);
-            }
-
-            if (read.Type != HistoryEventType.Ok)
-            {
-                throw new InvalidOperationException($"Node {node} could not serve a final read of {Prefix}.");
-            }
+            var at = node;
+            await FinalRead.RetryAsync(id => client.ReadKeysAsync(id, Prefix, at, Consistency.Linearizable), () => process++, $"Node {node}'s final read of {Prefix}");
         }
     }
 

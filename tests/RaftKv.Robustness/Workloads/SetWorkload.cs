@@ -17,7 +17,6 @@ public sealed class SetWorkload(RecordingClient client, ClientPool clients, int 
 {
     /// <summary>Ids just past the last attempted one: probes for elements that must not exist.</summary>
     private const int Probes = 20;
-    private const int FinalReadRetries = 40;
 
     private readonly ConcurrentDictionary<string, HistoryEventType> attempts = new();
     private readonly ConcurrentDictionary<string, int> presentOnNodes = new();
@@ -40,18 +39,8 @@ public sealed class SetWorkload(RecordingClient client, ClientPool clients, int 
             for (var element = 1; element <= last + Probes; element++)
             {
                 var name = element.ToString(CultureInfo.InvariantCulture);
-                var read = await client.ReadAsync(process++, Key(name), node, Consistency.Linearizable);
-                for (var retry = 0; read.Type != HistoryEventType.Ok && retry < FinalReadRetries; retry++)
-                {
-                    // The cluster has just healed: a read that could not be served says nothing, so ask again.
-                    await Task.Delay(250);
-                    read = await client.ReadAsync(process++, Key(name), node, Consistency.Linearizable);
-                }
-
-                if (read.Type != HistoryEventType.Ok)
-                {
-                    throw new InvalidOperationException($"Node {node} could not serve a final read of {Key(name)}.");
-                }
+                var at = node;
+                var read = await FinalRead.RetryAsync(id => client.ReadAsync(id, Key(name), at, Consistency.Linearizable), () => process++, $"Node {node}'s final read of {Key(name)}");
 
                 if (read.Value is not null)
                 {
