@@ -2,14 +2,11 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 using RaftKv.Node.Cluster;
-using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
 using RaftKv.Node.Watch;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
-using RaftKv.Store.Watch;
 
 namespace RaftKv.Node.Api;
 
