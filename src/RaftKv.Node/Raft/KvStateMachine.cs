@@ -128,8 +128,8 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
 
             // One at a time, and not before the last one is handed to the log: were the interval
             // shorter than the catch-up window, a newer snapshot would otherwise always displace it
-            // and the log would never be trimmed.
-            // Captured here, so it is exactly the state after this entry; written while later entries apply.
+            // and the log would never be trimmed. Captured here, so it is exactly the state after
+            // this entry; written while later entries apply.
             var state = Store.Capture();
             var (index, term) = (entry.Index, entry.Term);
             writing = Task.Run(() => WriteAsync(state, index, term, lifetime.Token), CancellationToken.None);

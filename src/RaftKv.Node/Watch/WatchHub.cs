@@ -75,31 +75,12 @@ public sealed class WatchHub : IDisposable
                 var moved = view.Revision >= next;
                 if (moved)
                 {
-                    // From the ring while it has each revision; the rest from history, if not compacted.
-                    var revision = next;
-                    for (; revision <= view.Revision && Recent(revision) is { } changes; revision++)
+                    foreach (var changes in Since(view, range, next))
                     {
                         if (changes.EventsIn(range, prevKv) is { } events)
                         {
-                            yield return new WatchBatch(revision, events);
+                            yield return new WatchBatch(changes.Revision, events);
                             lastSent = time.GetTimestamp();
-                        }
-                    }
-
-                    if (revision <= view.Revision)
-                    {
-                        if (revision <= view.CompactRevision)
-                        {
-                            throw new WatchCompactedException(view.CompactRevision);
-                        }
-
-                        foreach (var changes in view.ChangesSince(range, revision))
-                        {
-                            if (changes.EventsIn(range, prevKv) is { } events)
-                            {
-                                yield return new WatchBatch(changes.Revision, events);
-                                lastSent = time.GetTimestamp();
-                            }
                         }
                     }
 
@@ -140,6 +121,34 @@ public sealed class WatchHub : IDisposable
     /// </summary>
     private void Wake()
         => ThreadPool.UnsafeQueueUserWorkItem(static signal => signal.TrySetResult(), Interlocked.Exchange(ref applied, NewSignal()), preferLocal: false);
+
+    /// <summary>
+    /// Revisions <paramref name="next"/> to the view's: from the ring while it has each one, the rest from the
+    /// view's history, which must not be compacted past them.
+    /// </summary>
+    private IEnumerable<RevisionChanges> Since(KeyspaceView view, KeyRange range, long next)
+    {
+        var revision = next;
+        for (; revision <= view.Revision && Recent(revision) is { } changes; revision++)
+        {
+            yield return changes;
+        }
+
+        if (revision > view.Revision)
+        {
+            yield break;
+        }
+
+        if (revision <= view.CompactRevision)
+        {
+            throw new WatchCompactedException(view.CompactRevision);
+        }
+
+        foreach (var changes in view.ChangesSince(range, revision))
+        {
+            yield return changes;
+        }
+    }
 
     /// <summary>The revision's changes from the ring, or null if it no longer (or not yet) holds them.</summary>
     private RevisionChanges? Recent(long revision)
