@@ -16,17 +16,21 @@ ready_timeout=${RAFTKV_READY_TIMEOUT:-90}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
-# One "id url" line per member, from the flat JSON of the cluster file.
+# One "id url grpcUrl" line per member, from the flat JSON of the cluster file ("-" for no grpcUrl).
 members() {
   [ -f "$cluster_file" ] || die "cluster file $cluster_file not found"
   tr -d '\n' < "$cluster_file" | grep -o '{[^{}]*"id"[^{}]*}' | while read -r member; do
     id=$(sed -E 's/.*"id"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/' <<<"$member")
     url=$(sed -E 's/.*"url"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/' <<<"$member")
-    echo "$id $url"
+    grpc=$(sed -nE 's/.*"grpcUrl"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/p' <<<"$member")
+    echo "$id $url ${grpc:--}"
   done
 }
 
 url_of() { members | awk -v id="$1" '$1 == id { print $2 }'; }
+
+# The etcdctl endpoints: every member's gRPC address, without the scheme.
+grpc_endpoints() { members | awk '$3 != "-" { sub("^http://", "", $3); printf "%s%s", sep, $3; sep = "," }'; }
 
 require_member() { [ -n "$(url_of "$1")" ] || die "no member '$1' in $cluster_file"; }
 
@@ -66,7 +70,7 @@ wait_ready() {
   local deadline=$((SECONDS + ready_timeout)) id url pending
   while :; do
     pending=""
-    while read -r id url; do
+    while read -r id url _; do
       [ -n "$(pid_of "$id")" ] || continue
       curl -fsS -m 2 "$url/health/ready" >/dev/null 2>&1 || pending="$pending $id"
     done < <(members)
@@ -80,7 +84,7 @@ field() { sed -nE "s/.*\"$1\":(\"([^\"]*)\"|([0-9]+)).*/\2\3/p" <<<"$2"; }
 
 status() {
   printf '%-6s %-28s %-8s %-10s %-6s %-8s %s\n' ID URL PID ROLE TERM COMMIT LEADER
-  while read -r id url; do
+  while read -r id url _; do
     local pid json role term commit leader
     pid=$(pid_of "$id")
     json=$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null || true)
@@ -115,8 +119,10 @@ case "$cmd" in
     build
     while read -r id _; do start_node "$id"; done < <(members)
     wait_ready
-    echo "cluster ready; endpoints:"
-    members | awk '{ printf "  %s %s\n", $1, $2 }'
+    echo "cluster ready; endpoints (HTTP API, etcd v3 gRPC API):"
+    members | awk '{ printf "  %s %s %s\n", $1, $2, $3 }'
+    endpoints=$(grpc_endpoints)
+    [ -z "$endpoints" ] || echo "etcdctl: ETCDCTL_API=3 etcdctl --endpoints=$endpoints endpoint status -w table"
     ;;
   stop)
     while read -r id _; do stop_node "$id"; done < <(members)

@@ -107,7 +107,7 @@ public class WatchBenchmarks : IDisposable
     {
         try
         {
-            await foreach (var batch in hub.WatchAsync(KeyRange.Prefix("watched/"u8.ToArray()), start, prevKv: false, stop.Token))
+            await foreach (var batch in hub.WatchAsync(KeyRange.Prefix("watched/"u8.ToArray()), start, prevKv: false, markCaughtUp: false, stop.Token))
             {
                 if (!batch.IsProgress && batch.Revision == Volatile.Read(ref target) && Interlocked.Decrement(ref waiting) == 0)
                 {

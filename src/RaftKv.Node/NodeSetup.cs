@@ -1,14 +1,17 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Api;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Etcd;
 using RaftKv.Node.Health;
 using RaftKv.Node.Leases;
 using RaftKv.Node.Raft;
@@ -38,11 +41,22 @@ public static class NodeSetup
         var peerListenUrl = options.PeerListenUrl ?? self.PeerUrl;
         var peerHandler = PeerConnections.HandlerFactory(options);
 
-        builder.WebHost.UseUrls([.. new[] { self.Url, peerListenUrl }.Distinct().Select(u => u.GetLeftPart(UriPartial.Authority))]);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Bodies are bounded where they are read: PUT values by RaftKv:MaxValueBytes, and Raft
+            // messages by DotNext. A server-wide cap would turn a large AppendEntries into a failure.
+            kestrel.Limits.MaxRequestBodySize = null;
+            foreach (var url in new[] { self.Url, peerListenUrl }.Distinct())
+            {
+                Listen(kestrel, url, HttpProtocols.Http1AndHttp2);
+            }
 
-        // Bodies are bounded where they are read: PUT values by RaftKv:MaxValueBytes, and Raft
-        // messages by DotNext. A server-wide cap would turn a large AppendEntries into a failure.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
+            if (self.GrpcUrl is { } grpcUrl)
+            {
+                // etcd's clients speak HTTP/2 without TLS from the first byte, which Kestrel serves only on a port that speaks nothing else.
+                Listen(kestrel, grpcUrl, HttpProtocols.Http2);
+            }
+        });
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self, peerListenUrl));
@@ -62,6 +76,7 @@ public static class NodeSetup
         builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>(), options.WatchProgressInterval));
         builder.Services.AddSingleton<LeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseKeeper>());
+        builder.Services.AddEtcdApi(options.MaxValueBytes);
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
     }
@@ -130,6 +145,21 @@ public static class NodeSetup
         var peerPort = view.PeerListenUrl.Port;
 
         app.UseWhen(context => context.Connection.LocalPort == peerPort, peer => peer.UseConsensusProtocolHandler());
+        if (view.Self.GrpcUrl is { } grpcUrl)
+        {
+            // The gRPC port serves etcd's API and nothing else; the other ports never serve it.
+            app.Use((context, next) =>
+            {
+                if (EtcdApi.IsEtcdPath(context.Request.Path) != (context.Connection.LocalPort == grpcUrl.Port))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+        }
+
         if (apiPort != peerPort)
         {
             // The client port serves only the API and the peer port only cluster traffic, so a
@@ -155,8 +185,26 @@ public static class NodeSetup
         app.MapLeaseApi();
         app.MapWatchApi();
         app.MapStatusApi();
+        app.MapEtcdApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols)
+    {
+        Action<ListenOptions> configure = listen => listen.Protocols = protocols;
+        if (url.Host == "localhost")
+        {
+            kestrel.ListenLocalhost(url.Port, configure);
+        }
+        else if (IPAddress.TryParse(url.DnsSafeHost, out var address))
+        {
+            kestrel.Listen(address, url.Port, configure);
+        }
+        else
+        {
+            kestrel.ListenAnyIP(url.Port, configure);
+        }
     }
 
     private static void Validate(RaftKvOptions options)

@@ -117,7 +117,7 @@ public static class WatchApi
             try
             {
                 await response.StartAsync(ending.Token);
-                await foreach (var batch in hub.WatchAsync(range, start, prevKv, ending.Token))
+                await foreach (var batch in hub.WatchAsync(range, start, prevKv, markCaughtUp: false, ending.Token))
                 {
                     WriteEvent(buffer, batch);
                     await response.Body.WriteAsync(buffer.WrittenMemory, ending.Token);

@@ -7,7 +7,12 @@ namespace RaftKv.Node.Configuration;
 /// <param name="Id">The member id, for example <c>n3</c>.</param>
 /// <param name="Url">The client API URL.</param>
 /// <param name="PeerUrl">The URL for Raft and intra-cluster traffic; the API URL when the file gives none.</param>
-public sealed record ClusterMember(string Id, Uri Url, Uri PeerUrl);
+/// <param name="GrpcUrl">The etcd v3 gRPC API's URL (cleartext HTTP/2), or null if the member serves none.</param>
+public sealed record ClusterMember(string Id, Uri Url, Uri PeerUrl, Uri? GrpcUrl = null)
+{
+    /// <summary>Every address the member listens on.</summary>
+    public IEnumerable<Uri> Listeners => new[] { Url, PeerUrl, GrpcUrl }.OfType<Uri>().Distinct();
+}
 
 /// <summary>
 /// The static membership read from the cluster file (<c>cluster.json</c>): every node has the
@@ -65,17 +70,23 @@ public sealed class ClusterDefinition
 
             var url = ParseUrl(entry.Url, $"url of member '{entry.Id}'", source);
             var peerUrl = entry.PeerUrl is null ? url : ParseUrl(entry.PeerUrl, $"peerUrl of member '{entry.Id}'", source);
-            var member = new ClusterMember(entry.Id, url, peerUrl);
+            var grpcUrl = entry.GrpcUrl is null ? null : ParseUrl(entry.GrpcUrl, $"grpcUrl of member '{entry.Id}'", source);
+            if (grpcUrl is not null && (SameEndpoint(grpcUrl, url) || SameEndpoint(grpcUrl, peerUrl)))
+            {
+                // Kestrel cannot tell cleartext HTTP/2 from HTTP/1.1 on one port without TLS.
+                throw new NodeConfigurationException($"Cluster file '{source}': the grpcUrl of member '{entry.Id}' needs a port of its own.");
+            }
+
+            var member = new ClusterMember(entry.Id, url, peerUrl, grpcUrl);
 
             if (members.Any(m => m.Id == member.Id))
             {
                 throw new NodeConfigurationException($"Cluster file '{source}' lists member '{member.Id}' twice.");
             }
 
-            var listeners = new[] { member.Url, member.PeerUrl }.Distinct();
             foreach (var other in members)
             {
-                if (listeners.Any(l => SameEndpoint(l, other.Url) || SameEndpoint(l, other.PeerUrl)))
+                if (member.Listeners.Any(l => other.Listeners.Any(o => SameEndpoint(l, o))))
                 {
                     throw new NodeConfigurationException($"Cluster file '{source}': members '{other.Id}' and '{member.Id}' share an address.");
                 }
@@ -103,7 +114,7 @@ public sealed class ClusterDefinition
 
 public sealed record ClusterFile(IReadOnlyList<ClusterFileMember>? Members);
 
-public sealed record ClusterFileMember(string? Id, string? Url, string? PeerUrl);
+public sealed record ClusterFileMember(string? Id, string? Url, string? PeerUrl, string? GrpcUrl);
 
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
 [JsonSerializable(typeof(ClusterFile))]

@@ -42,6 +42,9 @@ public sealed class WatchHub : IDisposable
         store.Changed = Publish;
     }
 
+    /// <summary>The longest a watch stays silent before it yields a progress batch.</summary>
+    public TimeSpan ProgressInterval => progressInterval;
+
     /// <summary>Watches being served now.</summary>
     public int Watchers => Volatile.Read(ref watchers);
 
@@ -50,8 +53,12 @@ public sealed class WatchHub : IDisposable
     /// batch per revision that changed any, in revision order with no gaps; a progress batch first,
     /// and another whenever the watch sent nothing for the progress interval.
     /// </summary>
+    /// <param name="markCaughtUp">
+    /// Also yield a progress batch each time the watch has caught up with newly applied revisions, so
+    /// that the consumer always knows how far it has seen (etcd's progress requests need it).
+    /// </param>
     /// <exception cref="WatchCompactedException">The history the watch needs next was compacted, at the start or later.</exception>
-    public async IAsyncEnumerable<WatchBatch> WatchAsync(KeyRange range, long startRevision, bool prevKv, [EnumeratorCancellation] CancellationToken token)
+    public async IAsyncEnumerable<WatchBatch> WatchAsync(KeyRange range, long startRevision, bool prevKv, bool markCaughtUp, [EnumeratorCancellation] CancellationToken token)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(startRevision, 1);
         Interlocked.Increment(ref watchers);
@@ -85,6 +92,10 @@ public sealed class WatchHub : IDisposable
                     }
 
                     next = view.Revision + 1;
+                    if (markCaughtUp)
+                    {
+                        yield return WatchBatch.Progress(view.Revision);
+                    }
                 }
 
                 // Also while other keys keep changing. Due a tick early rather than late, so that the

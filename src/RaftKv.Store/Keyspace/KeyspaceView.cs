@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using RaftKv.Store.Collections;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Results;
@@ -92,6 +93,34 @@ public sealed record KeyspaceView(long Revision, long CompactRevision, long Live
         }
 
         return new RangeResult(count, more, kvs);
+    }
+
+    /// <summary>
+    /// A checksum of the history up to <paramref name="revision"/>: every retained version at or below
+    /// it, of every key, in key order (etcd's HashKV). Members at the same revision agree on it unless
+    /// their states diverged. The revision must have passed <see cref="CheckRevision"/>.
+    /// </summary>
+    public uint Hash(long revision)
+    {
+        var hash = new System.IO.Hashing.Crc32();
+        Span<byte> numbers = stackalloc byte[5 * sizeof(long) + 1];
+        foreach (var (key, history) in Keys.Range([0], null))
+        {
+            foreach (var version in history.NewestFirst().Where(v => v.ModRevision <= revision).Reverse())
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(numbers, key.Length);
+                BinaryPrimitives.WriteInt64LittleEndian(numbers[8..], version.ModRevision);
+                BinaryPrimitives.WriteInt64LittleEndian(numbers[16..], version.CreateRevision);
+                BinaryPrimitives.WriteInt64LittleEndian(numbers[24..], version.Version);
+                BinaryPrimitives.WriteInt64LittleEndian(numbers[32..], version.Lease);
+                numbers[40] = version.IsTombstone ? (byte)1 : (byte)0;
+                hash.Append(numbers);
+                hash.Append(key);
+                hash.Append(version.Value ?? []);
+            }
+        }
+
+        return hash.GetCurrentHashAsUInt32();
     }
 
     /// <summary>

@@ -89,7 +89,7 @@ public sealed class WatchHubTests : IDisposable
     public void Dispose() => hub.Dispose();
 
     private IAsyncEnumerator<WatchBatch> Watch(KeyRange range, long start)
-        => hub.WatchAsync(range, start, prevKv: false, CancellationToken.None).GetAsyncEnumerator();
+        => hub.WatchAsync(range, start, prevKv: false, markCaughtUp: false, CancellationToken.None).GetAsyncEnumerator();
 
     private static async Task<(long Revision, bool Progress)> NextAsync(IAsyncEnumerator<WatchBatch> watch)
     {

@@ -1,0 +1,113 @@
+using Etcdserverpb;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using RaftKv.Node.Api;
+using RaftKv.Node.Cluster;
+using RaftKv.Node.Configuration;
+using RaftKv.Node.Raft;
+using RaftKv.Store.Commands;
+using RaftKv.Store.Keyspace;
+using RaftKv.Store.Results;
+
+namespace RaftKv.Node.Etcd;
+
+/// <summary>
+/// What every etcd service shares: the response header, and the node's one read path and one write
+/// path (the same <see cref="LinearizableReads"/> and <see cref="WriteCoordinator"/> as the HTTP API),
+/// with their failures turned into etcd's errors.
+/// </summary>
+public sealed class EtcdAdapter(ClusterView view, KvStateMachine stateMachine, LinearizableReads reads, WriteCoordinator writes, IOptions<RaftKvOptions> options)
+{
+    /// <summary>The metadata with which a client asks to be refused, rather than served, while there is no leader.</summary>
+    public const string RequireLeaderKey = "hasleader";
+
+    /// <summary>The metadata that names a write for deduplication, as <c>Idempotency-Key</c> does over HTTP; RaftKv's addition.</summary>
+    public const string IdempotencyKey = "idempotency-key";
+
+    private readonly ulong clusterId = EtcdIds.Cluster(view.Definition);
+
+    public ulong MemberId { get; } = EtcdIds.Member(view.Self.Id);
+
+    public ClusterView View => view;
+
+    public KeyspaceView Keyspace => stateMachine.Store.View;
+
+    public int MaxValueBytes => options.Value.MaxValueBytes;
+
+    public ResponseHeader Header(long revision) => new()
+    {
+        ClusterId = clusterId,
+        MemberId = MemberId,
+        RaftTerm = (ulong)Math.Max(0, view.Raft.AuditTrail.Term),
+        Revision = revision,
+    };
+
+    /// <summary>The header with the current store revision.</summary>
+    public ResponseHeader Header() => Header(Keyspace.Revision);
+
+    public static bool RequiresLeader(ServerCallContext context) => context.RequestHeaders.GetValue(RequireLeaderKey) == "true";
+
+    /// <summary>Fails fast, as etcd does, when the client asked for a leader and none is known.</summary>
+    public void CheckLeader(ServerCallContext context)
+    {
+        if (RequiresLeader(context) && view.Leader is null)
+        {
+            throw EtcdErrors.NoLeader();
+        }
+    }
+
+    /// <summary>The keyspace to read: after a read index unless <paramref name="serializable"/>, then as this node has it.</summary>
+    public async Task<KeyspaceView> ReadAsync(bool serializable, ServerCallContext context)
+    {
+        CheckLeader(context);
+        if (!serializable)
+        {
+            try
+            {
+                await reads.WaitUntilCurrentAsync(allowLease: false, context.CancellationToken);
+            }
+            catch (ReadUnavailableException)
+            {
+                throw view.Leader is null ? EtcdErrors.NoLeader() : EtcdErrors.TimedOut();
+            }
+        }
+
+        return Keyspace;
+    }
+
+    /// <summary>Proposes a write through the write coordinator, forwarded to the leader from a follower; the applied outcome.</summary>
+    /// <exception cref="RpcException">Refused by the rules or on apply, or not completed.</exception>
+    public async Task<CommandResult> WriteAsync(Request request, ServerCallContext context)
+    {
+        if (RequestRules.Check(request) is { } broken)
+        {
+            throw EtcdErrors.ForRule(broken);
+        }
+
+        CheckLeader(context);
+        return Completed(await writes.WriteAsync(new WriteCommand(NewRequestId(context), request)));
+    }
+
+    /// <summary>The write's request id: from <see cref="IdempotencyKey"/> when the client gave one, so that its retries apply once.</summary>
+    public string NewRequestId(ServerCallContext context)
+        => WriteRequest.TryGetRequestId(context.RequestHeaders.GetValue(IdempotencyKey) is { } key ? new StringValues(key) : StringValues.Empty, out var requestId, out var error)
+            ? requestId
+            : throw EtcdErrors.Invalid(error!);
+
+    /// <summary>The applied outcome of a write, or the etcd error for why there is none.</summary>
+    public static CommandResult Completed(ProposalResult result)
+    {
+        if (result.Status != ProposalStatus.Completed)
+        {
+            throw EtcdErrors.NotCompleted(result);
+        }
+
+        return result.Outcome! switch
+        {
+            { Status: CommandStatus.Applied } outcome => outcome,
+            { Status: CommandStatus.RequestIdReused } => throw new RpcException(new Status(StatusCode.FailedPrecondition, "raftkv: this idempotency-key was already used for a different request; nothing was changed")),
+            var rejected => throw EtcdErrors.Rejected(rejected),
+        };
+    }
+}

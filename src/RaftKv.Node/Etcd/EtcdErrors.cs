@@ -1,0 +1,76 @@
+using Grpc.Core;
+using RaftKv.Node.Cluster;
+using RaftKv.Store.Results;
+
+namespace RaftKv.Node.Etcd;
+
+/// <summary>
+/// etcd's gRPC errors, with its exact codes and messages (<c>api/v3rpc/rpctypes/error.go</c>):
+/// clients match on the text. A write that fails also carries the trailer <c>raftkv-outcome</c>,
+/// <c>not-applied</c> or <c>unknown</c>, because etcd answers Unavailable for both.
+/// </summary>
+public static class EtcdErrors
+{
+    public const string OutcomeTrailer = "raftkv-outcome";
+
+    public static RpcException EmptyKey() => Invalid("etcdserver: key is not provided");
+
+    public static RpcException KeyNotFound() => Invalid("etcdserver: key not found");
+
+    public static RpcException TooManyOps() => Invalid("etcdserver: too many operations in txn request");
+
+    public static RpcException DuplicateKey() => Invalid("etcdserver: duplicate key given in txn request");
+
+    public static RpcException RequestTooLarge() => Invalid("etcdserver: request is too large");
+
+    public static RpcException Compacted() => New(StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted");
+
+    public static RpcException FutureRevision() => New(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision");
+
+    public static RpcException LeaseNotFound() => New(StatusCode.NotFound, "etcdserver: requested lease not found");
+
+    public static RpcException LeaseExists() => New(StatusCode.FailedPrecondition, "etcdserver: lease already exists");
+
+    public static RpcException LeaseTtlTooLarge() => New(StatusCode.OutOfRange, "etcdserver: too large lease TTL");
+
+    public static RpcException NoLeader() => New(StatusCode.Unavailable, "etcdserver: no leader");
+
+    public static RpcException TimedOut() => New(StatusCode.Unavailable, "etcdserver: request timed out");
+
+    public static RpcException Invalid(string message) => New(StatusCode.InvalidArgument, message);
+
+    /// <summary>A request RaftKv refuses before proposing it, for the reason <see cref="Store.Commands.RequestRules"/> gave.</summary>
+    public static RpcException ForRule(string rule) => rule switch
+    {
+        Store.Commands.RequestRules.TooManyOps => TooManyOps(),
+        Store.Commands.RequestRules.DuplicateKey => DuplicateKey(),
+        Store.Commands.RequestRules.TooLargeLeaseTtl => LeaseTtlTooLarge(),
+        _ => Invalid("etcdserver: " + rule),
+    };
+
+    public static RpcException ForRevision(CommandError error) => error == CommandError.Compacted ? Compacted() : FutureRevision();
+
+    /// <summary>A write the store refused on apply, changing nothing.</summary>
+    public static RpcException Rejected(CommandResult result) => result.Error switch
+    {
+        CommandError.Compacted => Compacted(),
+        CommandError.FutureRevision => FutureRevision(),
+        CommandError.LeaseNotFound => LeaseNotFound(),
+        CommandError.KeyNotFound => KeyNotFound(),
+        CommandError.LeaseExists => LeaseExists(),
+        _ => Invalid("etcdserver: the request breaks a rule of the store; nothing was changed"),
+    };
+
+    /// <summary>A write that did not complete: Unavailable either way, as etcd answers, told apart by message and trailer.</summary>
+    public static RpcException NotCompleted(ProposalResult result)
+    {
+        var applied = result.Status == ProposalStatus.Unknown;
+        var error = applied ? TimedOut() : NoLeader();
+        error.Trailers.Add(OutcomeTrailer, applied ? "unknown" : "not-applied");
+        return error;
+    }
+
+    public static RpcException Unimplemented(string message) => New(StatusCode.Unimplemented, message);
+
+    private static RpcException New(StatusCode code, string message) => new(new Status(code, message), new Metadata());
+}
