@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace RaftKv.Testing;
 
 /// <summary>One node process, its log file, and an HTTP client for its API.</summary>
-public sealed class NodeProcess(string id, Uri url, string directory) : IDisposable
+/// <param name="grpcUrl">Where it serves the etcd v3 gRPC API.</param>
+public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string directory) : IDisposable
 {
     private Process? process;
     private StreamWriter? log;
@@ -11,6 +12,8 @@ public sealed class NodeProcess(string id, Uri url, string directory) : IDisposa
     public string Id => id;
 
     public Uri Url => url;
+
+    public Uri GrpcUrl => grpcUrl;
 
     public string LogFile => Path.Combine(directory, "node.log");
 

@@ -61,7 +61,7 @@ public sealed class TestCluster : IAsyncDisposable
         Directory.CreateDirectory(root);
         var ids = Enumerable.Range(1, size).Select(i => $"n{i}").ToList();
         var sources = ids.Select((id, i) => (id, Address: IPAddress.Parse($"127.0.0.{11 + i}"))).ToDictionary(p => p.Address, p => p.id);
-        var nodes = ids.ToDictionary(id => id, id => new NodeProcess(id, new Uri($"http://127.0.0.1:{FreePort()}"), Path.Combine(root, id)));
+        var nodes = ids.ToDictionary(id => id, id => new NodeProcess(id, new Uri($"http://127.0.0.1:{FreePort()}"), new Uri($"http://127.0.0.1:{FreePort()}"), Path.Combine(root, id)));
         var clusterFile = Path.Combine(root, "cluster.json");
         var cluster = new TestCluster(root, ownsRoot, clusterFile, nodes, settings ?? new Dictionary<string, string>());
         var members = new List<object>();
@@ -77,7 +77,7 @@ public sealed class TestCluster : IAsyncDisposable
                 arguments.AddRange(["--RaftKv:PeerListenUrl", $"http://127.0.0.1:{listen.Port}", "--RaftKv:PeerSourceAddress", source.ToString()]);
             }
 
-            members.Add(new { Id = id, Url = nodes[id].Url.ToString(), PeerUrl = peerUrl });
+            members.Add(new { Id = id, Url = nodes[id].Url.ToString(), PeerUrl = peerUrl, GrpcUrl = nodes[id].GrpcUrl.ToString() });
         }
 
         await File.WriteAllTextAsync(clusterFile, JsonSerializer.Serialize(new { members }, JsonSerializerOptions.Web));
@@ -101,6 +101,9 @@ public sealed class TestCluster : IAsyncDisposable
     public HttpClient Client(string id) => nodes[id].Client;
 
     public Uri Url(string id) => nodes[id].Url;
+
+    /// <summary>The node's etcd v3 gRPC address (cleartext HTTP/2).</summary>
+    public Uri GrpcUrl(string id) => nodes[id].GrpcUrl;
 
     public void Start(string id) => nodes[id].Start(NodeDll, ArgumentsFor(id));
 

@@ -86,8 +86,16 @@ public sealed class EtcdAdapter(ClusterView view, KvStateMachine stateMachine, L
         }
 
         CheckLeader(context);
-        return Completed(await writes.WriteAsync(new WriteCommand(NewRequestId(context), request)));
+        return await ProposeAsync(request, NewRequestId(context));
     }
+
+    /// <summary>Proposes a write made by the node on a client's behalf (a lock's, an election's), under <paramref name="requestId"/>.</summary>
+    public async Task<CommandResult> ProposeAsync(Request request, string requestId)
+        => Completed(await writes.WriteAsync(new WriteCommand(requestId, request)));
+
+    /// <summary>A request id no client gave: the node's own writes are never retried under the client's.</summary>
+    public static string FreshRequestId()
+        => WriteRequest.TryGetRequestId(StringValues.Empty, out var requestId, out _) ? requestId : throw new InvalidOperationException("A fresh request id is always valid.");
 
     /// <summary>The write's request id: from <see cref="IdempotencyKey"/> when the client gave one, so that its retries apply once.</summary>
     public string NewRequestId(ServerCallContext context)

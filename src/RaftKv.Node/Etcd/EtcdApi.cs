@@ -16,6 +16,7 @@ public static class EtcdApi
         });
         services.AddSingleton<EtcdAdapter>();
         services.AddSingleton<StreamGuard>();
+        services.AddSingleton<Concurrency>();
         return services;
     }
 
@@ -30,6 +31,8 @@ public static class EtcdApi
         routes.MapGrpcService<ClusterService>();
         routes.MapGrpcService<MaintenanceService>();
         routes.MapGrpcService<AuthService>();
+        routes.MapGrpcService<LockService>();
+        routes.MapGrpcService<ElectionService>();
         return routes;
     }
 }

@@ -4,7 +4,7 @@ namespace RaftKv.Node.Tests.Unit;
 
 public sealed class ClusterDefinitionTests
 {
-    private static ClusterFileMember Member(string? id, string? url, string? peerUrl = null) => new(id, url, peerUrl);
+    private static ClusterFileMember Member(string? id, string? url, string? peerUrl = null, string? grpcUrl = null) => new(id, url, peerUrl, grpcUrl);
 
     [Fact]
     public void The_peer_url_defaults_to_the_api_url()
@@ -14,6 +14,15 @@ public sealed class ClusterDefinitionTests
         Assert.Equal(cluster["n1"].Url, cluster["n1"].PeerUrl);
         Assert.Equal(new Uri("http://127.0.0.1:8002"), cluster["n2"].PeerUrl);
         Assert.Equal("n2", cluster.FindByPeerUrl(new Uri("http://127.0.0.1:8002/"))?.Id);
+    }
+
+    [Fact]
+    public void The_grpc_url_is_optional()
+    {
+        var cluster = ClusterDefinition.Parse([Member("n1", "http://127.0.0.1:7001", grpcUrl: "http://127.0.0.1:7101"), Member("n2", "http://127.0.0.1:7002")], "test");
+
+        Assert.Equal(new Uri("http://127.0.0.1:7101"), cluster["n1"].GrpcUrl);
+        Assert.Null(cluster["n2"].GrpcUrl);
     }
 
     [Fact]
@@ -36,6 +45,9 @@ public sealed class ClusterDefinitionTests
         { [Member("n1", "not a url")], "absolute http(s) URL" },
         { [Member("n1", "ftp://127.0.0.1:7001")], "absolute http(s) URL" },
         { [Member("n1", "http://127.0.0.1:7001/path")], "no path" },
+        { [Member("n1", "http://127.0.0.1:7001", grpcUrl: "http://127.0.0.1:7001")], "port of its own" },
+        { [Member("n1", "http://127.0.0.1:7001", grpcUrl: "http://127.0.0.1:7101"), Member("n2", "http://127.0.0.1:7101")], "share an address" },
+        { [Member("n1", "http://127.0.0.1:7001", grpcUrl: "grpc://127.0.0.1:7101")], "absolute http(s) URL" },
     };
 
     [Theory]
