@@ -4,8 +4,10 @@ using Grpc.Core;
 namespace RaftKv.Node.Etcd;
 
 /// <summary>
-/// etcd's <c>Cluster</c> service. The client URLs are the members' gRPC URLs, where etcd's clients
-/// can reach them (<c>etcdctl endpoint status --cluster</c> dials them).
+/// etcd's <c>Cluster</c> service. The client URLs are the members' gRPC addresses, where etcd's
+/// clients reach them (<c>etcdctl endpoint status --cluster</c> dials them), given as host:port:
+/// etcdctl sends an endpoint's scheme in the HTTP/2 <c>:authority</c> of some calls, which etcd's Go
+/// server overlooks and Kestrel refuses as an invalid host.
 /// </summary>
 public sealed class ClusterService(EtcdAdapter etcd) : Etcdserverpb.Cluster.ClusterBase
 {
@@ -13,14 +15,15 @@ public sealed class ClusterService(EtcdAdapter etcd) : Etcdserverpb.Cluster.Clus
 
     public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
     {
-        var response = new MemberListResponse { Header = etcd.Header() };
+        // As etcd's: the Cluster service's headers carry no revision.
+        var response = new MemberListResponse { Header = etcd.Header(revision: 0) };
         foreach (var member in etcd.View.Definition.Members.OrderBy(m => EtcdIds.Member(m.Id)))
         {
             var message = new Member { ID = EtcdIds.Member(member.Id), Name = member.Id, IsLearner = false };
             message.PeerURLs.Add(member.PeerUrl.GetLeftPart(UriPartial.Authority));
             if (member.GrpcUrl is { } grpcUrl)
             {
-                message.ClientURLs.Add(grpcUrl.GetLeftPart(UriPartial.Authority));
+                message.ClientURLs.Add(grpcUrl.Authority);
             }
 
             response.Members.Add(message);

@@ -5,12 +5,15 @@ namespace RaftKv.Store.Keyspace;
 /// or a tombstone (a delete), linked to the version before it. Immutable, so views and snapshots
 /// share histories with the live state.
 /// </summary>
-internal sealed class KeyVersion(byte[]? value, long modRevision, long createRevision, long version, long lease, KeyVersion? previous)
+/// <param name="subRevision">Its place among the changes of its revision (etcd's sub-revision): watches report a revision's changes in this order.</param>
+internal sealed class KeyVersion(byte[]? value, long modRevision, int subRevision, long createRevision, long version, long lease, KeyVersion? previous)
 {
     /// <summary>The value, or null for a tombstone.</summary>
     public byte[]? Value { get; } = value;
 
     public long ModRevision { get; } = modRevision;
+
+    public int SubRevision { get; } = subRevision;
 
     public long CreateRevision { get; } = createRevision;
 
@@ -74,5 +77,5 @@ internal sealed class KeyVersion(byte[]? value, long modRevision, long createRev
 
     public KeyValue ToKeyValue(byte[] key, bool keysOnly) => new(key, keysOnly ? [] : Value!, CreateRevision, ModRevision, Version, Lease);
 
-    internal KeyVersion WithPrevious(KeyVersion? older) => new(Value, ModRevision, CreateRevision, Version, Lease, older);
+    internal KeyVersion WithPrevious(KeyVersion? older) => new(Value, ModRevision, SubRevision, CreateRevision, Version, Lease, older);
 }

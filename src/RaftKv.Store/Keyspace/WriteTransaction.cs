@@ -132,8 +132,8 @@ internal sealed class WriteTransaction(KeyspaceView before)
         var value = put.IgnoreValue ? current!.Value! : put.Value;
         var lease = put.IgnoreLease ? current!.Lease : put.Lease;
         var next = current is null
-            ? new KeyVersion(value, writeRevision, writeRevision, 1, lease, history)
-            : new KeyVersion(value, writeRevision, current.CreateRevision, current.Version + 1, lease, history);
+            ? new KeyVersion(value, writeRevision, written.Count, writeRevision, 1, lease, history)
+            : new KeyVersion(value, writeRevision, written.Count, current.CreateRevision, current.Version + 1, lease, history);
         Write(put.Key, history, next);
         leases = leases.Move(put.Key, current?.Lease ?? 0, lease);
         if (current is null)
@@ -152,7 +152,7 @@ internal sealed class WriteTransaction(KeyspaceView before)
         foreach (var (key, version) in victims)
         {
             keys.TryGetValue(key, out var history);
-            Write(key, history, new KeyVersion(null, writeRevision, 0, 0, 0, history));
+            Write(key, history, new KeyVersion(null, writeRevision, written.Count, 0, 0, 0, history));
             leases = leases.Move(key, version.Lease, 0);
             liveKeys--;
             if (delete.PrevKv)
@@ -177,7 +177,7 @@ internal sealed class WriteTransaction(KeyspaceView before)
         foreach (var key in lease.Keys)
         {
             keys.TryGetValue(key, out var history);
-            Write(key, history, new KeyVersion(null, writeRevision, 0, 0, 0, history));
+            Write(key, history, new KeyVersion(null, writeRevision, written.Count, 0, 0, 0, history));
             liveKeys--;
         }
 

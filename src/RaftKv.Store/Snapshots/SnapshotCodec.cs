@@ -16,13 +16,13 @@ namespace RaftKv.Store.Snapshots;
 /// <remarks>
 /// Layout (little-endian): magic "RKVS", int32 format; revision, compact revision; key count, then
 /// per key in ascending order: key, version count, versions oldest first (tombstone flag, value
-/// unless a tombstone, modRevision, createRevision, version, lease); lease count, then per lease its
+/// unless a tombstone, modRevision, int32 subRevision, createRevision, version, lease); lease count, then per lease its
 /// id and granted TTL (the keys attached to it are those whose current version names it); request count, then per request, oldest first: id, fingerprint,
 /// result (<see cref="ResultCodec"/>); the hash of everything before it, and "REND".
 /// </remarks>
 public static class SnapshotCodec
 {
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     private const uint Magic = 0x53564B52; // "RKVS"
     private const uint EndMarker = 0x444E4552; // "REND"
@@ -77,6 +77,7 @@ public static class SnapshotCodec
                 }
 
                 chunk.WriteInt64(version.ModRevision);
+                chunk.WriteInt32(version.SubRevision);
                 chunk.WriteInt64(version.CreateRevision);
                 chunk.WriteInt64(version.Version);
                 chunk.WriteInt64(version.Lease);
@@ -218,8 +219,8 @@ public static class SnapshotCodec
         {
             var tombstone = reader.ReadBoolean();
             var value = tombstone ? null : ReadBytes(reader, CommandCodec.MaxValueBytes);
-            var version = new KeyVersion(value, reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), history);
-            if (version.ModRevision < 1 || version.ModRevision > revision || (history is not null && version.ModRevision <= history.ModRevision))
+            var version = new KeyVersion(value, reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), history);
+            if (version.ModRevision < 1 || version.ModRevision > revision || version.SubRevision < 0 || (history is not null && version.ModRevision <= history.ModRevision))
             {
                 throw new InvalidDataException($"Invalid version history (modRevision {version.ModRevision}).");
             }

@@ -3,14 +3,15 @@ using RaftKv.Store.Keyspace;
 namespace RaftKv.Store.Watch;
 
 /// <summary>
-/// Every change one revision made, in key order: what a watch delivers as one event batch, so that a
+/// Every change one revision made, in the order it made them (etcd's sub-revisions: a transaction's
+/// operations in turn, a range's keys in key order): what a watch delivers as one event batch, so that a
 /// revision is never split. Built from the versions the revision wrote, which also link to the
 /// versions they replaced, so it costs little until a watcher asks for its events.
 /// </summary>
 public sealed class RevisionChanges
 {
-    private static readonly IComparer<(byte[] Key, KeyVersion Version)> KeyOrder =
-        Comparer<(byte[] Key, KeyVersion Version)>.Create((a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+    private static readonly IComparer<(byte[] Key, KeyVersion Version)> WriteOrder =
+        Comparer<(byte[] Key, KeyVersion Version)>.Create((a, b) => a.Version.SubRevision.CompareTo(b.Version.SubRevision));
 
     private readonly List<(byte[] Key, KeyVersion Version)> changes;
     private KeyEvent[]? withPrevious;
@@ -20,7 +21,7 @@ public sealed class RevisionChanges
     {
         if (changes.Count > 1)
         {
-            changes.Sort(KeyOrder);
+            changes.Sort(WriteOrder);
         }
 
         Revision = revision;

@@ -44,7 +44,8 @@ public sealed partial class EtcdApiTests(EtcdApiFixture fixture) : IClassFixture
         var (leader, _) = await RolesAsync();
         var members = await new Etcdserverpb.Cluster.ClusterClient(fixture.Channel(leader)).MemberListAsync(new MemberListRequest(), Deadline);
         Assert.Equal(Cluster.Ids.Order(), members.Members.Select(m => m.Name).Order());
-        Assert.All(members.Members, m => Assert.Equal([Cluster.GrpcUrl(m.Name).GetLeftPart(UriPartial.Authority)], m.ClientURLs));
+        Assert.All(members.Members, m => Assert.Equal([Cluster.GrpcUrl(m.Name).Authority], m.ClientURLs));
+        Assert.Equal(0L, members.Header.Revision);
 
         var statuses = new Dictionary<string, StatusResponse>();
         foreach (var id in Cluster.Ids)
