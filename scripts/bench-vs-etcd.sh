@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Compares RaftKv with etcd 3.4 on this machine: clusters of the same size on loopback, the same
-# closed-loop HTTP load (bench/RaftKv.LoadGen), one system running at a time.
+# closed-loop load (bench/RaftKv.LoadGen), one system running at a time, through two APIs: etcd's v3
+# gRPC API natively on both (etcd's client URL, RaftKv's grpcUrl), and each system's HTTP API
+# (RaftKv's own, etcd's JSON gateway).
 #
 #   scripts/bench-vs-etcd.sh [--nodes "3 5"] [--duration S] [--warmup S] [--runs R] [--scenarios "NAME..."]
-#                            [--keys N] [--out DIR] [--raftkv-ref REV]
+#                            [--apis "grpc http"] [--keys N] [--out DIR] [--raftkv-ref REV]
 #   scripts/bench-vs-etcd.sh --memory [--keys N] [--out DIR] [--raftkv-ref REV]
 #
-# Prints a markdown table of medians over the runs and writes it, with the machine, to DIR/summary.md.
-# Defaults: --nodes "3 5" --duration 20 --warmup 20 --runs 3 --keys 10000, every scenario, --out
-# .run/bench/<time>; RaftKv is built from the working tree, or from commit REV (git archive) to measure
-# an earlier version. The warm-up is long because a freshly started node spends its first 15 s or so
+# Prints a markdown table of medians over the runs per API and writes them, with the machine, to
+# DIR/summary.md. Defaults: --nodes "3 5" --duration 20 --warmup 20 --runs 3 --apis "grpc http"
+# --keys 10000, every scenario, --out .run/bench/<time>; RaftKv is built from the working tree, or
+# from commit REV (git archive) to measure an earlier version (one before 8449da2 has no gRPC API:
+# --apis http). The warm-up is long because a freshly started node spends its first 15 s or so
 # under load JIT-compiling its hot paths (about 0.3 cores per node): shorter, and the runs measure the
 # JIT rather than the node. --memory instead loads --keys (default 1,000,000) keys into one etcd and
 # one RaftKv node, in turn, and tabulates their memory and disk use in DIR/memory.md.
@@ -18,7 +21,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-nodes="3 5" duration=20 warmup=20 runs=3 out="" ref="" only="" keys="" memory=""
+nodes="3 5" duration=20 warmup=20 runs=3 out="" ref="" only="" keys="" memory="" apis="grpc http"
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
@@ -26,14 +29,24 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --scenarios) only=$2; shift 2 ;;
+    --apis) apis=$2; shift 2 ;;
     --keys) keys=$2; shift 2 ;;
     --memory) memory=1; shift ;;
     --out) out=$2; shift 2 ;;
     --raftkv-ref) ref=$2; shift 2 ;;
-    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 keys=${keys:-$([ -n "$memory" ] && echo 1000000 || echo 10000)}
+[ -z "$memory" ] || apis=http # --memory loads through the HTTP APIs only
+for api in $apis; do
+  case "$api" in grpc | http) ;; *) echo "unknown api '$api'; known: grpc http" >&2; exit 2 ;; esac
+done
+# gRPC: HTTP/2 connections per node, each client on one of them, the same for both systems. Fewer
+# than the 64 clients, since HTTP/2 multiplexes; more than one, so that one connection's reading and
+# writing is not what is measured. Against one etcd node on 2 cores (64 clients reading), 1 and 4 did
+# as well as each other, 16 and 64 worse: the client's own cost grows with its connections.
+grpc_connections=4
 
 bench=$root/.run/bench
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -128,16 +141,26 @@ dotnet build "$raftkv_src/src/RaftKv.Node/RaftKv.Node.csproj" -c Release -o "$be
 loadgen=$bench/loadgen-bin/RaftKv.LoadGen.dll
 
 # --- clusters ----------------------------------------------------------------------------------
-client_urls() { # system size
+# etcd serves HTTP (the JSON gateway) and gRPC on its client port; RaftKv serves gRPC on a port of its own.
+client_urls() { # system size [api]
   local i base
-  base=$([ "$1" = etcd ] && echo 23790 || echo 27000)
+  case "$1/${3:-http}" in
+    etcd/*) base=23790 ;;
+    raftkv/http) base=27000 ;;
+    raftkv/grpc) base=27100 ;;
+  esac
   for i in $(seq 1 "$2"); do printf 'http://127.0.0.1:%d\n' $((base + i)); done
 }
 
-require_free() { # url...: a server already answering there would be measured instead of ours
+listening() { # url: whether something accepts TCP connections there (curl cannot tell an h2c-only port)
+  local address=${1#http://}
+  (: <"/dev/tcp/${address%:*}/${address##*:}") 2>/dev/null
+}
+
+require_free() { # url...: a server already listening there would be measured instead of ours
   local url
   for url in "$@"; do
-    ! curl -s -o /dev/null -m 1 "$url" || die "$url already answers: another server uses that port"
+    ! listening "$url" || die "$url already answers: another server uses that port"
   done
 }
 
@@ -179,7 +202,8 @@ raftkv_cluster_file() { # size: writes .run/bench/raftkv-N/cluster.json, prints 
     echo '{'
     echo '  "members": ['
     for i in $(seq 1 "$n"); do
-      printf '    { "id": "n%d", "url": "http://127.0.0.1:%d" }%s\n' "$i" $((27000 + i)) "$([ "$i" -lt "$n" ] && echo ,)"
+      printf '    { "id": "n%d", "url": "http://127.0.0.1:%d", "grpcUrl": "http://127.0.0.1:%d" }%s\n' \
+        "$i" $((27000 + i)) $((27100 + i)) "$([ "$i" -lt "$n" ] && echo ,)"
     done
     echo '  ]'
     echo '}'
@@ -191,11 +215,18 @@ raftkv_cluster_file() { # size: writes .run/bench/raftkv-N/cluster.json, prints 
 }
 
 start_raftkv() { # size; 'restart' (not 'start', which rebuilds) starts each node on the pinned build
-  local n=$1 i urls
+  local n=$1 i urls grpc_urls url
   mapfile -t urls < <(client_urls raftkv "$n")
-  require_free "${urls[@]}"
+  mapfile -t grpc_urls < <(client_urls raftkv "$n" grpc)
+  require_free "${urls[@]}" "${grpc_urls[@]}"
   for i in $(seq 1 "$n"); do env "${raftkv_env[@]}" scripts/cluster.sh restart "n$i" >/dev/null; done
   wait_healthy /health/ready '' "${urls[@]}"
+  # A ready node listens on all its URLs; a build without the gRPC API ignores grpcUrl.
+  if [[ " $apis " == *" grpc "* ]]; then
+    for url in "${grpc_urls[@]}"; do
+      listening "$url" || die "RaftKv does not listen on its grpcUrl $url (a build without the gRPC API? try --apis http)"
+    done
+  fi
 }
 
 # --- one measurement ---------------------------------------------------------------------------
@@ -213,19 +244,19 @@ busy_percent() {
   }'
 }
 
-run_load() { # system size scenario-name run busy% extra-args...
-  local system=$1 n=$2 name=$3 run=$4 busy=$5 file urls
-  shift 5
-  file=$out/n$n/$name/$system-run$run
+run_load() { # api system size scenario-name run busy% extra-args...
+  local api=$1 system=$2 n=$3 name=$4 run=$5 busy=$6 file urls
+  shift 6
+  file=$out/n$n/$api/$name/$system-run$run
   mkdir -p "$(dirname "$file")"
-  mapfile -t urls < <(client_urls "$system" "$n")
-  log "n=$n $name $system run $run (other programs used $busy% of the CPU just before)"
-  dotnet "$loadgen" --system "$system" --targets "$(IFS=,; echo "${urls[*]}")" "$@" \
+  mapfile -t urls < <(client_urls "$system" "$n" "$api")
+  log "n=$n $api $name $system run $run (other programs used $busy% of the CPU just before)"
+  dotnet "$loadgen" --system "$system" --api "$api" --grpc-connections "$grpc_connections" --targets "$(IFS=,; echo "${urls[*]}")" "$@" \
     --keys "$keys" --value-size 100 --preload --duration "$duration" --warmup "$warmup" --seed "$run" \
     --out "$file.json" >"$file.txt" 2>"$file.log" || { cat "$file.log" >&2; die "load generator failed ($file.log)"; }
   sed -n '2,$p' "$file.txt" | sed 's/^/    /' >&2
-  jq -r --arg n "$n" --arg name "$name" --arg system "$system" --arg run "$run" --arg busy "$busy" \
-    '[$n, $name, $system, $run, .throughput, .operations.all.latencyMs.p50, .operations.all.latencyMs.p99, .errors.total, $busy,
+  jq -r --arg n "$n" --arg name "$name" --arg api "$api" --arg system "$system" --arg run "$run" --arg busy "$busy" \
+    '[$n, $name, $api, $system, $run, .throughput, .operations.all.latencyMs.p50, .operations.all.latencyMs.p99, .errors.total, $busy,
       .rangesShort, .txnSucceeded, .txnCompareFailed] | @tsv' \
     "$file.json" >>"$results"
 }
@@ -324,7 +355,7 @@ memory_comparison() {
 
 [ -z "$memory" ] || { memory_comparison; exit 0; }
 
-printf 'nodes\tscenario\tsystem\trun\tops_per_s\tp50_ms\tp99_ms\terrors\tother_cpu_pct\tranges_short\ttxn_succeeded\ttxn_compare_failed\n' >"$results"
+printf 'nodes\tscenario\tapi\tsystem\trun\tops_per_s\tp50_ms\tp99_ms\terrors\tother_cpu_pct\tranges_short\ttxn_succeeded\ttxn_compare_failed\n' >"$results"
 for n in $nodes; do
   etcd_dir=$bench/etcd-$n
   rm -rf "$etcd_dir"
@@ -335,12 +366,14 @@ for n in $nodes; do
     order=$([ $((run % 2)) -eq 1 ] && echo "raftkv etcd" || echo "etcd raftkv")
     for scenario in "${scenarios[@]}"; do
       read -r name args <<<"$scenario"
-      for system in $order; do
-        busy=$(busy_percent)
-        if [ "$system" = etcd ]; then start_etcd "$n"; else start_raftkv "$n"; fi
-        # shellcheck disable=SC2086 # args holds several options on purpose
-        run_load "$system" "$n" "$name" "$run" "$busy" $args
-        if [ "$system" = etcd ]; then stop_etcd; else stop_raftkv; fi
+      for api in $apis; do
+        for system in $order; do
+          busy=$(busy_percent)
+          if [ "$system" = etcd ]; then start_etcd "$n"; else start_raftkv "$n"; fi
+          # shellcheck disable=SC2086 # args holds several options on purpose
+          run_load "$api" "$system" "$n" "$name" "$run" "$busy" $args
+          if [ "$system" = etcd ]; then stop_etcd; else stop_raftkv; fi
+        done
       done
     done
   done
@@ -354,30 +387,23 @@ done
 
 # --- summary -----------------------------------------------------------------------------------
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-column_of() { awk -F'\t' -v n="$1" -v s="$2" -v sys="$3" -v c="$4" '$1 == n && $2 == s && $3 == sys { print $c }' "$results"; }
-med() { column_of "$@" | median; }                     # n scenario system column -> median
+column_of() { awk -F'\t' -v a="$1" -v n="$2" -v s="$3" -v sys="$4" -v c="$5" '$3 == a && $1 == n && $2 == s && $4 == sys { print $c }' "$results"; }
+med() { column_of "$@" | median; }                     # api n scenario system column -> median
 total() { column_of "$@" | awk '{ t += $1 } END { print t + 0 }'; }
 
-{
-  echo "# RaftKv vs etcd, $(date '+%Y-%m-%d %H:%M %Z')"
-  echo
-  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), kernel $(uname -r)"
-  echo "- etcd $(etcd --version | sed -n 's/^etcd Version: //p') (Debian package, default fsync), .NET SDK $(dotnet --version), runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), RaftKv $raftkv_version"
-  echo "- each run: ${duration} s measured after ${warmup} s warm-up, $keys keys preloaded, 100-byte values, requests round-robin over all nodes (HTTP/1.1 keep-alive), one system running at a time; medians of $runs run(s) per system, alternating"
-  echo "- other programs on the machine: load average (1, 5, 15 min) $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after; CPU they used in the 2 s before each run (ours stopped): median $(awk -F'\t' 'NR > 1 { print $9 }' "$results" | median)%, max $(awk -F'\t' 'NR > 1 { print $9 }' "$results" | sort -g | tail -1)% (per run in results.tsv)"
-  echo "- ops/s counts successful operations; p50/p99 in ms over all operations; errors = failed requests summed over the runs"
-  echo
+table() { # api: the medians per scenario and size, then the answers' own checks
+  local api=$1 scenario name n r_ops e_ops
   echo "| scenario | nodes | RaftKv ops/s | RaftKv p50 | RaftKv p99 | etcd ops/s | etcd p50 | etcd p99 | RaftKv/etcd | errors RaftKv/etcd |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for scenario in "${scenarios[@]}"; do
     read -r name _ <<<"$scenario"
     for n in $nodes; do
-      r_ops=$(med "$n" "$name" raftkv 5); e_ops=$(med "$n" "$name" etcd 5)
+      r_ops=$(med "$api" "$n" "$name" raftkv 6); e_ops=$(med "$api" "$n" "$name" etcd 6)
       printf '| %s | %s | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f | %s/%s |\n' "$name" "$n" \
-        "$r_ops" "$(med "$n" "$name" raftkv 6)" "$(med "$n" "$name" raftkv 7)" \
-        "$e_ops" "$(med "$n" "$name" etcd 6)" "$(med "$n" "$name" etcd 7)" \
+        "$r_ops" "$(med "$api" "$n" "$name" raftkv 7)" "$(med "$api" "$n" "$name" raftkv 8)" \
+        "$e_ops" "$(med "$api" "$n" "$name" etcd 7)" "$(med "$api" "$n" "$name" etcd 8)" \
         "$(awk -v r="$r_ops" -v e="$e_ops" 'BEGIN { print (e > 0 ? r / e : 0) }')" \
-        "$(total "$n" "$name" raftkv 8)" "$(total "$n" "$name" etcd 8)"
+        "$(total "$api" "$n" "$name" raftkv 9)" "$(total "$api" "$n" "$name" etcd 9)"
     done
   done
   # The answers' own checks, summed over the runs: each range must hold its 100 keys, and a compare
@@ -387,10 +413,30 @@ total() { column_of "$@" | awk '{ t += $1 } END { print t + 0 }'; }
     read -r name _ <<<"$scenario"
     for n in $nodes; do
       case "$name" in
-        range100-*) echo "- $name, $n nodes: ranges with fewer than 100 keys: RaftKv $(total "$n" "$name" raftkv 10), etcd $(total "$n" "$name" etcd 10)" ;;
-        txn-*) echo "- $name, $n nodes: compares held / failed: RaftKv $(total "$n" "$name" raftkv 11) / $(total "$n" "$name" raftkv 12), etcd $(total "$n" "$name" etcd 11) / $(total "$n" "$name" etcd 12)" ;;
+        range100-*) echo "- $name, $n nodes: ranges with fewer than 100 keys: RaftKv $(total "$api" "$n" "$name" raftkv 11), etcd $(total "$api" "$n" "$name" etcd 11)" ;;
+        txn-*) echo "- $name, $n nodes: compares held / failed: RaftKv $(total "$api" "$n" "$name" raftkv 12) / $(total "$api" "$n" "$name" raftkv 13), etcd $(total "$api" "$n" "$name" etcd 12) / $(total "$api" "$n" "$name" etcd 13)" ;;
       esac
     done
+  done
+}
+
+{
+  echo "# RaftKv vs etcd, $(date '+%Y-%m-%d %H:%M %Z')"
+  echo
+  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), kernel $(uname -r)"
+  echo "- etcd $(etcd --version | sed -n 's/^etcd Version: //p') (Debian package, default fsync), .NET SDK $(dotnet --version), runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1), RaftKv $raftkv_version"
+  echo "- each run: ${duration} s measured after ${warmup} s warm-up, $keys keys preloaded, 100-byte values, requests round-robin over all nodes (HTTP/1.1 keep-alive; gRPC: h2c, $grpc_connections connections per node), one system running at a time; medians of $runs run(s) per system and API, alternating"
+  echo "- other programs on the machine: load average (1, 5, 15 min) $load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after; CPU they used in the 2 s before each run (ours stopped): median $(awk -F'\t' 'NR > 1 { print $10 }' "$results" | median)%, max $(awk -F'\t' 'NR > 1 { print $10 }' "$results" | sort -g | tail -1)% (per run in results.tsv)"
+  echo "- ops/s counts successful operations; p50/p99 in ms over all operations; errors = failed requests summed over the runs"
+  for api in $apis; do
+    echo
+    if [ "$api" = grpc ]; then
+      echo "## Native gRPC: etcd's v3 gRPC API on both (RaftKv's grpcUrl, etcd's client URL)"
+    else
+      echo "## HTTP: RaftKv's HTTP API vs etcd's JSON gateway"
+    fi
+    echo
+    table "$api"
   done
 } >"$out/summary.md"
 

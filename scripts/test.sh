@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the solution and runs every test: unit tests, and cluster tests on real node processes.
+# Builds the solution and runs every test: unit tests, cluster tests on real node processes, and the
+# etcdctl differential test against etcd (scripts/etcd-compat.sh; needs etcd-server and etcd-client).
 # Ends with one line of totals taken from the test results: "N passed, N failed, N skipped".
 set -uo pipefail
 
@@ -10,7 +11,7 @@ results=$(mktemp -d "${TMPDIR:-/tmp}/raftkv-results.XXXXXX")
 sweep() { pkill -f 'raftkv-test-' 2>/dev/null || true; }
 trap 'sweep; rm -rf "$results"' EXIT
 
-cd "$root"
+cd "$root" || exit 1
 dotnet build RaftKv.sln -nologo -v quiet || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
 
 # -m:1: one test assembly at a time, so two suites never start clusters at once on two cores.
@@ -32,5 +33,14 @@ done
 
 # A run that crashed before writing results counts as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# One more test: etcdctl's session against etcd and against RaftKv must match (scripts/etcd-compat/README.md).
+if bash scripts/etcd-compat.sh --out "$results/etcd-compat" >"$results/etcd-compat.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1
+  cat "$results/etcd-compat.log" >&2
+fi
+tail -1 "$results/etcd-compat.log"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

@@ -8,14 +8,27 @@ internal enum KvSystem
     Etcd,
 }
 
+/// <summary>Which API the requests go through.</summary>
+internal enum KvApi
+{
+    /// <summary>The system's HTTP API: RaftKv's own, or etcd's v3 JSON gateway.</summary>
+    Http,
+
+    /// <summary>etcd's v3 gRPC API, natively: etcd's client URL, or a RaftKv member's grpcUrl.</summary>
+    Grpc,
+}
+
 /// <summary>The command line, parsed and checked.</summary>
 internal sealed class LoadOptions
 {
     public const string Usage = """
-        RaftKv.LoadGen: closed-loop HTTP load against a running RaftKv or etcd (v3 JSON gateway) cluster.
+        RaftKv.LoadGen: closed-loop load against a running RaftKv or etcd cluster, over HTTP (RaftKv's API,
+        etcd's v3 JSON gateway) or etcd's v3 gRPC API (etcd, or RaftKv's gRPC port).
 
-          --system raftkv|etcd                 API to speak (default raftkv)
-          --targets URL[,URL...]               client URLs; requests go round-robin across them (required)
+          --system raftkv|etcd                 which system (default raftkv): with --api http, whose HTTP API to speak
+          --api http|grpc                      HTTP/1.1 (default) or gRPC over cleartext HTTP/2
+          --grpc-connections N                 grpc: HTTP/2 connections per target, each worker on one (default 4)
+          --targets URL[,URL...]               client URLs (grpc: gRPC URLs); requests go round-robin across them (required)
           --leader-only                        send everything to the current leader instead
           --concurrency N                      workers, each with one request in flight (default 16)
           --duration S                         measured seconds (default 10)
@@ -35,6 +48,10 @@ internal sealed class LoadOptions
         """;
 
     public KvSystem System { get; private set; } = KvSystem.RaftKv;
+
+    public KvApi Api { get; private set; } = KvApi.Http;
+
+    public int GrpcConnections { get; private set; } = 4;
 
     public IReadOnlyList<string> Targets { get; private set; } = [];
 
@@ -85,6 +102,17 @@ internal sealed class LoadOptions
                         "etcd" => KvSystem.Etcd,
                         var s => throw new ArgumentException($"unknown system '{s}'"),
                     };
+                    break;
+                case "--api":
+                    o.Api = Value() switch
+                    {
+                        "http" => KvApi.Http,
+                        "grpc" => KvApi.Grpc,
+                        var s => throw new ArgumentException($"unknown api '{s}'"),
+                    };
+                    break;
+                case "--grpc-connections":
+                    o.GrpcConnections = ParseInt(name, Value(), 1);
                     break;
                 case "--targets":
                     o.Targets = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseUrl)];

@@ -28,8 +28,8 @@ if (options.SelfTest)
 // spend minutes writing the key space one key at a time.
 const int PreloadConcurrency = 64;
 
-// One handler for every worker: HTTP/1.1 (the HttpRequestMessage default) with keep-alive, and at
-// least one pooled connection per worker for each server, so no request waits for a connection.
+// With --api http, one handler for every worker: HTTP/1.1 (the HttpRequestMessage default) with keep-alive,
+// and at least one pooled connection per worker for each server, so no request waits for a connection.
 using var handler = new SocketsHttpHandler
 {
     MaxConnectionsPerServer = Math.Max(options.Concurrency, PreloadConcurrency),
@@ -43,9 +43,10 @@ using var client = new HttpClient(handler, disposeHandler: false) { Timeout = Ti
 
 try
 {
-    IReadOnlyList<string> targets = options.LeaderOnly
-        ? [await Protocols.FindLeaderAsync(client, options.System, options.Targets)]
-        : options.Targets;
+    var timeout = TimeSpan.FromSeconds(options.TimeoutSeconds);
+    IReadOnlyList<string> targets = !options.LeaderOnly ? options.Targets
+        : options.Api == KvApi.Grpc ? [await GrpcChannels.FindLeaderAsync(options.Targets, timeout)]
+        : [await Protocols.FindLeaderAsync(client, options.System, options.Targets)];
     await Console.Error.WriteLineAsync($"targets: {string.Join(", ", targets)}");
 
     var value = new byte[options.ValueSize];
@@ -55,9 +56,22 @@ try
         value[i] = (byte)random.Next('a', 'z' + 1);
     }
 
-    var protocol = Protocols.Create(options, targets, value);
+    // With --api grpc, --grpc-connections channels per target, shared by the workers (GrpcChannels says how).
+    using var channels = options.Api == KvApi.Grpc ? new GrpcChannels(targets, options.GrpcConnections) : null;
+    Func<int, IKvTransport> transport;
+    if (channels is null)
+    {
+        var protocol = Protocols.Create(options, targets, value);
+        transport = _ => new HttpTransport(client, protocol);
+    }
+    else
+    {
+        var requests = new GrpcRequests(options.Keys, value, options.LocalReads);
+        transport = id => new GrpcTransport(requests, channels.For(id), timeout);
+    }
+
     Worker[] CreateWorkers(int count) =>
-        [.. Enumerable.Range(0, count).Select(id => new Worker(id, client, protocol, targets.Count, options, value))];
+        [.. Enumerable.Range(0, count).Select(id => new Worker(id, transport(id), targets.Count, options, value))];
 
     if (options.Preload)
     {

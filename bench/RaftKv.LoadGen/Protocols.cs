@@ -38,7 +38,7 @@ internal interface IKvProtocol
     /// <summary>If <paramref name="key"/> holds <paramref name="expected"/> (null: if it does not exist), put <paramref name="next"/>; otherwise read it.</summary>
     HttpRequestMessage CreateTxn(int target, int key, byte[]? expected, byte[] next);
 
-    /// <param name="body">The response body, or its first <see cref="Worker.KeptBodyBytes"/> bytes.</param>
+    /// <param name="body">The response body, or its first <see cref="HttpTransport.KeptBodyBytes"/> bytes.</param>
     Outcome Classify(OpKind op, int status, ReadOnlySpan<byte> body);
 
     /// <summary>From the answer of a transaction whose compare failed, the value its failure branch read (null: no such key).</summary>

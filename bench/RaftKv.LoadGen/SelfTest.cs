@@ -1,4 +1,6 @@
 using System.Text;
+using Etcdserverpb;
+using Google.Protobuf;
 
 namespace RaftKv.LoadGen;
 
@@ -6,7 +8,8 @@ namespace RaftKv.LoadGen;
 /// <c>--self-test</c>: records random data sets in histograms (two halves merged, as the workers' are)
 /// and compares every reported figure with the exact one from the sorted samples; then checks the
 /// operation mix, the transaction bodies and the reading of answers against answers recorded from
-/// RaftKv and etcd 3.4.23.
+/// RaftKv and etcd 3.4.23; and that the gRPC requests are the messages etcd's gateway decodes the HTTP
+/// bodies into, and read those recorded answers as the HTTP mode does.
 /// </summary>
 internal static class SelfTest
 {
@@ -132,11 +135,48 @@ internal static class SelfTest
         Check("etcd failed txn read abd", etcd.TryReadFailedTxnValue(etcdFailed, out var e1) && e1 is not null && e1.SequenceEqual("abd"u8.ToArray()));
         Check("etcd failed txn read an empty value", etcd.TryReadFailedTxnValue(etcdEmpty, out var e2) && e2 is []);
         Check("etcd failed txn read no key", etcd.TryReadFailedTxnValue(etcdAbsent, out var e3) && e3 is null);
+        var etcdNoKey = Encoding.UTF8.GetBytes(etcdHeader + "}");
+        Check("etcd read of no key is not found", etcd.Classify(OpKind.Read, 200, etcdNoKey) == Outcome.NotFound);
+
+        // etcd's gateway decodes the HTTP bodies into its gRPC messages: the gRPC mode must send those very messages.
+        var grpc = new GrpcRequests(1000, "abc"u8.ToArray(), serializable: false);
+        var grpcLocal = new GrpcRequests(1000, "abc"u8.ToArray(), serializable: true);
+        var etcdLocal = new EtcdProtocol(["http://127.0.0.1:1"], 1000, "abc"u8.ToArray(), serializable: true);
+        Check("grpc read is the gateway's", Parse<RangeRequest>(etcd.CreateRead(0, 7)).Equals(grpc.Read(7)));
+        Check("grpc serializable read is the gateway's", Parse<RangeRequest>(etcdLocal.CreateRead(0, 7)).Equals(grpcLocal.Read(7)));
+        Check("grpc serializable read is not the linearizable one", !grpcLocal.Read(7).Equals(grpc.Read(7)));
+        Check("grpc put is the gateway's", Parse<PutRequest>(etcd.CreateWrite(0, 7)).Equals(grpc.Write(7)));
+        Check("grpc range is the gateway's", Parse<RangeRequest>(etcd.CreateRange(0, 9)).Equals(grpc.Range(9)));
+        Check("grpc serializable range is the gateway's", Parse<RangeRequest>(etcdLocal.CreateRange(0, 9)).Equals(grpcLocal.Range(9)));
+        Check("grpc txn is the gateway's", Parse<TxnRequest>(etcd.CreateTxn(0, 100, "abc"u8.ToArray(), "abd"u8.ToArray()))
+            .Equals(grpc.Txn(100, "abc"u8.ToArray(), "abd"u8.ToArray())));
+        Check("grpc txn, key absent, is the gateway's", Parse<TxnRequest>(etcd.CreateTxn(0, 999, null, "xyz"u8.ToArray()))
+            .Equals(grpc.Txn(999, null, "xyz"u8.ToArray())));
+
+        // And the answers recorded from the gateway, as the gRPC messages they encode, read as the gateway's are.
+        Check("grpc read of no key is not found", GrpcRequests.Classify(OpKind.Read, Parse<RangeResponse>(etcdNoKey)) == Outcome.NotFound);
+        Check("grpc read of a key is ok", GrpcRequests.Classify(OpKind.Read, Parse<RangeResponse>(EtcdRange(1))) == Outcome.Ok);
+        Check("grpc range of 3 is short", GrpcRequests.Classify(OpKind.Range, Parse<RangeResponse>(EtcdRange(3))) == Outcome.Short);
+        Check("grpc range of 100 is ok", GrpcRequests.Classify(OpKind.Range, Parse<RangeResponse>(EtcdRange(100))) == Outcome.Ok);
+        Check("grpc txn held", GrpcRequests.Classify(Parse<TxnResponse>(etcdHeld)) is { Outcome: Outcome.Ok, KnowsTxnValue: false });
+        Check("grpc failed txn read abd", GrpcRequests.Classify(Parse<TxnResponse>(etcdFailed))
+            is { Outcome: Outcome.CompareFailed, KnowsTxnValue: true, TxnValue: [(byte)'a', (byte)'b', (byte)'d'] });
+        Check("grpc failed txn read an empty value", GrpcRequests.Classify(Parse<TxnResponse>(etcdEmpty))
+            is { Outcome: Outcome.CompareFailed, KnowsTxnValue: true, TxnValue: [] });
+        Check("grpc failed txn read no key", GrpcRequests.Classify(Parse<TxnResponse>(etcdAbsent))
+            is { Outcome: Outcome.CompareFailed, KnowsTxnValue: true, TxnValue: null });
         return failures;
 
         byte[] RaftKvRange(int n) => Encoding.UTF8.GetBytes($$"""{"revision":4,"count":{{n}},"more":false,"next":null,"kvs":[{{string.Join(',', Enumerable.Repeat(raftkvItem, n))}}]}""");
         byte[] EtcdRange(int n) => Encoding.UTF8.GetBytes($$"""{{etcdHeader}},"kvs":[{{string.Join(',', Enumerable.Repeat(etcdItem, n))}}],"count":"{{n}}"}""");
     }
+
+    // Strictly, as etcd's gateway does: an unknown field is an error.
+    private static T Parse<T>(HttpRequestMessage request)
+        where T : IMessage<T>, new() => JsonParser.Default.Parse<T>(Body(request));
+
+    private static T Parse<T>(byte[] answer)
+        where T : IMessage<T>, new() => JsonParser.Default.Parse<T>(Encoding.UTF8.GetString(answer));
 
     private static string Body(HttpRequestMessage request)
     {

@@ -34,21 +34,13 @@ internal sealed class LiveCounters
 /// </remarks>
 internal sealed class Worker
 {
-    /// <summary>How much of each response body is kept to classify it: a 100-key range answer is about 25 KB.</summary>
-    public const int KeptBodyBytes = 64 * 1024;
-
     // The digits of a transaction's sequence number, written over the end of the value so that each put changes it.
     private const int SequenceDigits = 12;
 
-    private readonly HttpClient _client;
-    private readonly IKvProtocol _protocol;
+    private readonly IKvTransport _transport;
     private readonly int _targets;
     private readonly Random _random;
     private readonly Histogram[] _latency = [.. Enum.GetValues<OpKind>().Select(_ => new Histogram())];
-
-    // The first bytes of each response body are kept (enough to classify it); the rest is read and dropped.
-    private readonly byte[] _body = new byte[KeptBodyBytes];
-    private readonly byte[] _discard = new byte[16384];
 
     private readonly byte[] _value;
     private readonly int _txnKey;
@@ -58,10 +50,9 @@ internal sealed class Worker
     private int _target;
 
     /// <param name="value">The value the preload writes, so the first transaction's compare expects it.</param>
-    public Worker(int id, HttpClient client, IKvProtocol protocol, int targets, LoadOptions options, byte[] value)
+    public Worker(int id, IKvTransport transport, int targets, LoadOptions options, byte[] value)
     {
-        _client = client;
-        _protocol = protocol;
+        _transport = transport;
         _targets = targets;
         _target = id % targets;
         _random = new Random(HashCode.Combine(options.Seed, id));
@@ -73,7 +64,7 @@ internal sealed class Worker
     /// <summary>Failed operations in the measured window, by HTTP status.</summary>
     public Dictionary<int, long> ErrorsByStatus { get; } = [];
 
-    /// <summary>Failed operations in the measured window, by transport failure.</summary>
+    /// <summary>Failed operations in the measured window, by transport failure or gRPC status.</summary>
     public Dictionary<string, long> ErrorsByException { get; } = [];
 
     public long ReadsNotFound { get; private set; }
@@ -107,25 +98,25 @@ internal sealed class Worker
                 OpKind.Txn => _txnKey,
                 _ => _random.Next(options.Keys),
             };
-            var (outcome, status, exception) = await SendAsync(op, key);
+            var answer = await SendAsync(op, key);
             var end = Stopwatch.GetTimestamp();
 
             // An operation counts when it completes inside the window: a closed loop's completion rate is its throughput.
             var measured = end >= window.Start && end < window.End;
-            if (outcome == Outcome.Failed)
+            if (answer.Outcome == Outcome.Failed)
             {
                 live.AddError();
                 if (!measured)
                 {
                     UnmeasuredErrors++;
                 }
-                else if (exception is null)
+                else if (answer.Error is null)
                 {
-                    ErrorsByStatus[status] = ErrorsByStatus.GetValueOrDefault(status) + 1;
+                    ErrorsByStatus[answer.Status] = ErrorsByStatus.GetValueOrDefault(answer.Status) + 1;
                 }
                 else
                 {
-                    ErrorsByException[exception] = ErrorsByException.GetValueOrDefault(exception) + 1;
+                    ErrorsByException[answer.Error] = ErrorsByException.GetValueOrDefault(answer.Error) + 1;
                 }
 
                 continue;
@@ -135,7 +126,7 @@ internal sealed class Worker
             if (measured)
             {
                 Latency(op).Record(Nanoseconds(end - start));
-                switch (outcome)
+                switch (answer.Outcome)
                 {
                     case Outcome.NotFound:
                         ReadsNotFound++;
@@ -157,53 +148,26 @@ internal sealed class Worker
     /// <summary>Writes one key for the preload; a failure is reported as a description, not thrown.</summary>
     public async Task<string?> WriteAsync(int key)
     {
-        var (outcome, status, exception) = await SendAsync(OpKind.Write, key);
-        return outcome == Outcome.Failed ? exception ?? $"HTTP {status}" : null;
+        var answer = await SendAsync(OpKind.Write, key);
+        return answer.Outcome == Outcome.Failed ? answer.Error ?? $"HTTP {answer.Status}" : null;
     }
 
-    private async Task<(Outcome Outcome, int Status, string? Exception)> SendAsync(OpKind op, int key)
+    private async Task<Answer> SendAsync(OpKind op, int key)
     {
         var txnNext = op == OpKind.Txn ? NextTxnValue() : null;
-        using var request = op switch
-        {
-            OpKind.Read => _protocol.CreateRead(_target, key),
-            OpKind.Write => _protocol.CreateWrite(_target, key),
-            OpKind.Range => _protocol.CreateRange(_target, key),
-            _ => _protocol.CreateTxn(_target, key, _txnExpected, txnNext!),
-        };
+        var target = _target;
         _target = (_target + 1) % _targets;
-        try
+        var answer = await _transport.SendAsync(op, target, key, _txnExpected, txnNext);
+        if (answer.Outcome == Outcome.Ok && op == OpKind.Txn)
         {
-            // Headers first, then the body through reused buffers: no per-response byte array.
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-            var kept = await ReadBodyAsync(response);
-            var status = (int)response.StatusCode;
-            var body = _body.AsSpan(0, kept);
-            var outcome = _protocol.Classify(op, status, body);
-            if (outcome == Outcome.Ok && op == OpKind.Txn)
-            {
-                _txnExpected = txnNext;
-            }
-            else if (outcome == Outcome.CompareFailed && _protocol.TryReadFailedTxnValue(body, out var current))
-            {
-                _txnExpected = current;
-            }
+            _txnExpected = txnNext;
+        }
+        else if (answer.KnowsTxnValue)
+        {
+            _txnExpected = answer.TxnValue;
+        }
 
-            return (outcome, status, null);
-        }
-        catch (HttpRequestException e)
-        {
-            return (Outcome.Failed, 0, $"HttpRequestException/{e.HttpRequestError}");
-        }
-        catch (TaskCanceledException)
-        {
-            // HttpClient.Timeout: nothing else cancels requests here.
-            return (Outcome.Failed, 0, "Timeout");
-        }
-        catch (IOException e)
-        {
-            return (Outcome.Failed, 0, e.GetType().Name);
-        }
+        return answer;
     }
 
     // The preload's value with the next sequence number over its end: each put writes a value the key did not hold.
@@ -217,25 +181,5 @@ internal sealed class Worker
         }
 
         return next;
-    }
-
-    private async Task<int> ReadBodyAsync(HttpResponseMessage response)
-    {
-        await using var body = await response.Content.ReadAsStreamAsync();
-        var kept = 0;
-        while (true)
-        {
-            var buffer = kept < _body.Length ? _body.AsMemory(kept) : _discard;
-            var read = await body.ReadAsync(buffer);
-            if (read == 0)
-            {
-                return kept;
-            }
-
-            if (kept < _body.Length)
-            {
-                kept += read;
-            }
-        }
     }
 }
