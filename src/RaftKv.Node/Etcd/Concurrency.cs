@@ -23,21 +23,27 @@ public sealed class Concurrency(EtcdAdapter etcd, LeaseKeeper leases, WatchHub h
 
     public EtcdAdapter Etcd => etcd;
 
-    /// <summary>The caller's lease, or, for 0, a new one of <see cref="SessionTtl"/> seconds, as etcd's server makes.</summary>
-    public async Task<long> SessionLeaseAsync(long lease)
+    /// <param name="Prefix"><c>name/</c>: every contender's key is under it.</param>
+    /// <param name="Lease">The lease the key is attached to.</param>
+    /// <param name="Key">The caller's own key.</param>
+    public sealed record Session(byte[] Prefix, long Lease, byte[] Key);
+
+    /// <summary>
+    /// A caller's place under <c>name/</c>: its lease, or, for 0, a new one of <see cref="SessionTtl"/>
+    /// seconds, as etcd's server makes; and its key, <c>name/</c> + the lease in lowercase hex.
+    /// </summary>
+    public async Task<Session> OpenSessionAsync(Google.Protobuf.ByteString name, long lease, ServerCallContext context)
     {
-        if (lease != 0)
+        etcd.CheckLeader(context);
+        var prefix = Prefix(name.Span);
+        if (lease == 0)
         {
-            return lease;
+            var outcome = EtcdAdapter.Completed(await leases.GrantAsync(0, SessionTtl, EtcdAdapter.FreshRequestId()));
+            lease = ((LeaseGrantResult)outcome.Result!).Id;
         }
 
-        var outcome = EtcdAdapter.Completed(await leases.GrantAsync(0, SessionTtl, EtcdAdapter.FreshRequestId()));
-        return ((LeaseGrantResult)outcome.Result!).Id;
+        return new Session(prefix, lease, [.. prefix, .. Encoding.ASCII.GetBytes(lease.ToString("x", CultureInfo.InvariantCulture))]);
     }
-
-    /// <summary><c>prefix + lease</c> in lowercase hex, as etcd names a session's key.</summary>
-    public static byte[] SessionKey(byte[] prefix, long lease)
-        => [.. prefix, .. Encoding.ASCII.GetBytes(lease.ToString("x", CultureInfo.InvariantCulture))];
 
     public static byte[] Prefix(ReadOnlySpan<byte> name) => [.. name, (byte)'/'];
 

@@ -21,10 +21,7 @@ public sealed class ElectionService(Concurrency concurrency) : Election.Election
     public override Task<CampaignResponse> Campaign(CampaignRequest request, ServerCallContext context) => Concurrency.AsEtcdAsync(async () =>
     {
         var etcd = concurrency.Etcd;
-        etcd.CheckLeader(context);
-        var prefix = Concurrency.Prefix(request.Name.Span);
-        var lease = await concurrency.SessionLeaseAsync(request.Lease);
-        var key = Concurrency.SessionKey(prefix, lease);
+        var (prefix, lease, key) = await concurrency.OpenSessionAsync(request.Name, request.Lease, context);
         var value = request.Value.ToByteArray();
         var txn = await concurrency.TxnAsync([Concurrency.Created(key, 0)], [new PutRequest(key, value, lease)], [new RangeRequest(KeyRange.ForKey(key))]);
         var result = (TxnResult)txn.Result!;

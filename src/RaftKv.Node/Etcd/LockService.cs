@@ -16,10 +16,7 @@ public sealed class LockService(Concurrency concurrency) : V3Lockpb.Lock.LockBas
     public override Task<LockResponse> Lock(LockRequest request, ServerCallContext context) => Concurrency.AsEtcdAsync(async () =>
     {
         var etcd = concurrency.Etcd;
-        etcd.CheckLeader(context);
-        var prefix = Concurrency.Prefix(request.Name.Span);
-        var lease = await concurrency.SessionLeaseAsync(request.Lease);
-        var key = Concurrency.SessionKey(prefix, lease);
+        var (prefix, lease, key) = await concurrency.OpenSessionAsync(request.Name, request.Lease, context);
         var owner = Concurrency.FirstCreated(prefix);
         var txn = await concurrency.TxnAsync(
             [Concurrency.Created(key, 0)],

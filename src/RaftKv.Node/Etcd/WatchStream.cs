@@ -179,37 +179,47 @@ internal sealed class WatchStream(
         var lastSent = time.GetTimestamp();
         try
         {
-            await foreach (var batch in hub.WatchAsync(range, watch.Start, watch.Create.PrevKv, markCaughtUp: true, token))
+            try
             {
-                if (!batch.IsProgress)
+                await foreach (var batch in hub.WatchAsync(range, watch.Start, watch.Create.PrevKv, markCaughtUp: true, token))
                 {
-                    var events = noPut || noDelete
-                        ? [.. batch.Events!.Where(e => e.Type == KeyEventType.Put ? !noPut : !noDelete)]
-                        : batch.Events!;
-                    if (events.Count > 0)
+                    if (!batch.IsProgress)
                     {
-                        await SendEventsAsync(watch, batch.Revision, events, token);
+                        var events = noPut || noDelete
+                            ? [.. batch.Events!.Where(e => e.Type == KeyEventType.Put ? !noPut : !noDelete)]
+                            : batch.Events!;
+                        if (events.Count > 0)
+                        {
+                            await SendEventsAsync(watch, batch.Revision, events, token);
+                            lastSent = time.GetTimestamp();
+                        }
+                    }
+                    else if (watch.Create.ProgressNotify && time.GetElapsedTime(lastSent) >= hub.ProgressInterval * 0.75)
+                    {
+                        await SendAsync(new WatchResponse { Header = etcd.Header(batch.Revision), WatchId = watch.Id }, token);
                         lastSent = time.GetTimestamp();
                     }
-                }
-                else if (watch.Create.ProgressNotify && time.GetElapsedTime(lastSent) >= hub.ProgressInterval * 0.75)
-                {
-                    await SendAsync(new WatchResponse { Header = etcd.Header(batch.Revision), WatchId = watch.Id }, token);
-                    lastSent = time.GetTimestamp();
-                }
 
-                Volatile.Write(ref watch.SentThrough, batch.Revision);
+                    Volatile.Write(ref watch.SentThrough, batch.Revision);
+                }
             }
-        }
-        catch (WatchCompactedException e)
-        {
-            lock (gate)
+            catch (WatchCompactedException e)
             {
-                watches.Remove(watch.Id);
-            }
+                // As etcd's: the client makes its error from compact_revision.
+                await SendAsync(new WatchResponse { Header = etcd.Header(), WatchId = watch.Id, Canceled = true, CompactRevision = e.CompactRevision }, token);
 
-            // As etcd's: the client makes its error from compact_revision.
-            await SendAsync(new WatchResponse { Header = etcd.Header(), WatchId = watch.Id, Canceled = true, CompactRevision = e.CompactRevision }, token);
+                // Off the stream only once its answer is queued: until then, a cancel or the stream's end stops it like any other.
+                bool removed;
+                lock (gate)
+                {
+                    removed = watches.Remove(watch.Id);
+                }
+
+                if (removed)
+                {
+                    watch.Stop.Dispose();
+                }
+            }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {

@@ -24,6 +24,7 @@ public sealed class WatchHub : IDisposable
     private readonly TimeSpan tick;
     private readonly ITimer ticker;
     private TaskCompletionSource applied = NewSignal();
+    private WatchBatch lastMark = WatchBatch.Progress(0);
     private int watchers;
 
     /// <param name="store">The store whose applied revisions to follow.</param>
@@ -94,7 +95,7 @@ public sealed class WatchHub : IDisposable
                     next = view.Revision + 1;
                     if (markCaughtUp)
                     {
-                        yield return WatchBatch.Progress(view.Revision);
+                        yield return Mark(view.Revision);
                     }
                 }
 
@@ -159,6 +160,18 @@ public sealed class WatchHub : IDisposable
         {
             yield return changes;
         }
+    }
+
+    /// <summary>A progress batch for <paramref name="revision"/>, shared by the watchers that caught up with it rather than made for each.</summary>
+    private WatchBatch Mark(long revision)
+    {
+        var mark = Volatile.Read(ref lastMark);
+        if (mark.Revision != revision)
+        {
+            Volatile.Write(ref lastMark, mark = WatchBatch.Progress(revision));
+        }
+
+        return mark;
     }
 
     /// <summary>The revision's changes from the ring, or null if it no longer (or not yet) holds them.</summary>

@@ -86,6 +86,21 @@ public sealed class WatchHubTests : IDisposable
         Assert.Equal((2L, true), await progress);
     }
 
+    [Fact]
+    public async Task A_watch_that_asks_is_told_each_time_it_caught_up_even_with_nothing_to_send()
+    {
+        Put("other", "x");
+        await using var watch = hub.WatchAsync(KeyRange.ForKey(B("quiet")), store.View.Revision + 1, prevKv: false, markCaughtUp: true, CancellationToken.None).GetAsyncEnumerator();
+        Assert.Equal((2L, true), await NextAsync(watch));
+
+        // Without the clock moving: these are not the interval's progress events.
+        Put("noise", "1");
+        Assert.Equal((3L, true), await NextAsync(watch));
+        Put("quiet", "1");
+        Assert.Equal((4L, false), await NextAsync(watch));
+        Assert.Equal((4L, true), await NextAsync(watch));
+    }
+
     public void Dispose() => hub.Dispose();
 
     private IAsyncEnumerator<WatchBatch> Watch(KeyRange range, long start)
