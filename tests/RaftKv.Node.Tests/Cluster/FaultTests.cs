@@ -283,6 +283,23 @@ public sealed class FaultTests(ITestOutputHelper output)
         using var ready = await client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         output.WriteLine(JsonSerializer.Serialize(await client.GetFromJsonAsync<JsonElement>("/v1/status")));
+
+        // The same through etcd's API: Unavailable, with the message and trailer that say "not applied".
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.GrpcUrl(survivor));
+        var kv = new Etcdserverpb.KV.KVClient(channel);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var put = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => kv.PutAsync(new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("lost"), Value = Google.Protobuf.ByteString.CopyFromUtf8("x") }, deadline: deadline).ResponseAsync);
+        Assert.Equal((Grpc.Core.StatusCode.Unavailable, "etcdserver: no leader", "not-applied"), (put.StatusCode, put.Status.Detail, put.Trailers.GetValue("raftkv-outcome")));
+        var linearizable = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => kv.RangeAsync(new Etcdserverpb.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("kept") }, deadline: deadline).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.Unavailable, linearizable.StatusCode);
+        var serializable = await kv.RangeAsync(new Etcdserverpb.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("kept"), Serializable = true }, deadline: deadline);
+        Assert.Equal("v", serializable.Kvs.Single().Value.ToStringUtf8());
+
+        // A stream that asks for a leader (etcdctl's watch does) is refused once none is known.
+        await TestCluster.WaitUntilAsync("the survivor to know no leader", async () => (await cluster.TryStatusAsync(survivor))?.Leader is null);
+        using var watch = new Etcdserverpb.Watch.WatchClient(channel).Watch(new Grpc.Core.Metadata { { "hasleader", "true" } }, deadline);
+        var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => watch.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal((Grpc.Core.StatusCode.Unavailable, "etcdserver: no leader"), (refused.StatusCode, refused.Status.Detail));
     }
 
     /// <summary>How many requests a test keeps in flight at once.</summary>
