@@ -69,12 +69,15 @@ public sealed class EtcdAdapter(ClusterView view, KvStateMachine stateMachine, L
             }
             catch (ReadUnavailableException)
             {
-                throw view.Leader is null ? EtcdErrors.NoLeader() : EtcdErrors.TimedOut();
+                throw NotAnswered();
             }
         }
 
         return Keyspace;
     }
+
+    /// <summary>etcd's answer when the leader could not answer in time: no leader, or one that did not reply.</summary>
+    public RpcException NotAnswered() => view.Leader is null ? EtcdErrors.NoLeader() : EtcdErrors.TimedOut();
 
     /// <summary>Proposes a write through the write coordinator, forwarded to the leader from a follower; the applied outcome.</summary>
     /// <exception cref="RpcException">Refused by the rules or on apply, or not completed.</exception>

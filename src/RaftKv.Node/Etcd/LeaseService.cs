@@ -49,7 +49,7 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
             while (await requestStream.MoveNext(token))
             {
                 var id = requestStream.Current.ID;
-                var lease = await AskAsync(() => leases.KeepAliveAsync(id, token), context);
+                var lease = await AskAsync(() => leases.KeepAliveAsync(id, token));
                 await responseStream.WriteAsync(new LeaseKeepAliveResponse { Header = etcd.Header(), ID = id, TTL = lease?.Ttl ?? 0 }, token);
             }
         });
@@ -57,7 +57,7 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
     public override async Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
     {
         etcd.CheckLeader(context);
-        if (await AskAsync(() => leases.TimeToLiveAsync(request.ID, context.CancellationToken), context) is not { } lease)
+        if (await AskAsync(() => leases.TimeToLiveAsync(request.ID, context.CancellationToken)) is not { } lease)
         {
             // etcd's answer for a lease that does not exist: no error, a TTL of -1.
             return new LeaseTimeToLiveResponse { Header = etcd.Header(), ID = request.ID, TTL = -1 };
@@ -75,13 +75,13 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
     public override async Task<LeaseLeasesResponse> LeaseLeases(LeaseLeasesRequest request, ServerCallContext context)
     {
         etcd.CheckLeader(context);
-        var all = await AskAsync(() => leases.ListAsync(context.CancellationToken), context);
+        var all = await AskAsync(() => leases.ListAsync(context.CancellationToken));
         var response = new LeaseLeasesResponse { Header = etcd.Header() };
         response.Leases.AddRange(all.Select(lease => new LeaseStatus { ID = lease.Id }));
         return response;
     }
 
-    private async Task<T> AskAsync<T>(Func<Task<T>> ask, ServerCallContext context)
+    private async Task<T> AskAsync<T>(Func<Task<T>> ask)
     {
         try
         {
@@ -89,7 +89,7 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
         }
         catch (LeaseUnavailableException)
         {
-            throw etcd.View.Leader is null ? EtcdErrors.NoLeader() : EtcdErrors.TimedOut();
+            throw etcd.NotAnswered();
         }
     }
 }
