@@ -156,23 +156,37 @@ public sealed class TestCluster : IAsyncDisposable
     public async Task<NodeStatus> StatusAsync(string id)
         => (await Client(id).GetFromJsonAsync<NodeStatus>("/v1/status", JsonSerializerOptions.Web))!;
 
-    /// <summary>Waits until a node says it leads and every running node agrees.</summary>
+    /// <summary>Waits until a node says it leads and every running node agrees; at the deadline, fails with what each node said and its log.</summary>
     public async Task<string> WaitForLeaderAsync(Func<string, bool>? accept = null)
     {
         string? leader = null;
-        await WaitUntilAsync("an agreed leader", async () =>
+        var said = new Dictionary<string, string>();
+        try
+        {
+            await WaitUntilLeaderAgreedAsync();
+        }
+        catch (TimeoutException e)
+        {
+            var report = nodes.Keys.Select(id => $"{id} ({(nodes[id].IsRunning ? "running" : "not running")}): {said.GetValueOrDefault(id, "never asked")}\n{LogTail(id, 20)}");
+            throw new TimeoutException($"{e.Message}\n{string.Join("\n", report)}", e);
+        }
+
+        return leader!;
+
+        Task WaitUntilLeaderAgreedAsync() => WaitUntilAsync("an agreed leader", async () =>
         {
             var seen = new HashSet<string?>();
             foreach (var id in RunningIds)
             {
-                seen.Add((await TryStatusAsync(id))?.Leader?.Id);
+                var status = await TryStatusAsync(id);
+                said[id] = status is null ? "no status" : $"{status.Role}, term {status.Term}, leader {status.Leader?.Id ?? "none"}";
+                seen.Add(status?.Leader?.Id);
             }
 
             leader = seen.Count == 1 ? seen.Single() : null;
             return leader is not null && (accept?.Invoke(leader) ?? true)
                 && (await TryStatusAsync(leader))?.Role == "leader";
         });
-        return leader!;
     }
 
     /// <summary>Waits until every running node (or the given ones) answers ready.</summary>
