@@ -5,6 +5,8 @@
 #   scripts/jepsen.sh [--workload register|set|bank] [--nemesis partition,kill,pause] [--time-limit S]
 #                     [--rate OPS] [--concurrency N] [--nodes N] [--out DIR] [--nemesis-interval S]
 #                     [--read-consistency linearizable|lease|local] [--seed N] [--check-time-limit S]
+#                     [--api http|grpc]   (grpc: the register workload through etcd's gRPC API;
+#                                          linearizable or local reads only)
 #
 # Leaves history.jsonl, nemesis.jsonl, results.json, report.html and each node's log in the run
 # folder (default .run/jepsen/<time>). Exits 0 only if every checker passed: 1 on a violation,

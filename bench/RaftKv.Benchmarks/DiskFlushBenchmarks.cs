@@ -13,7 +13,9 @@ namespace RaftKv.Benchmarks;
 /// <summary>
 /// What making one write durable costs on this disk: the floor (one 4 KiB synchronous write) against
 /// a follower's append of one log entry to DotNext's write-ahead log, flushed before it is
-/// acknowledged, as <see cref="DurableWriteAheadLog"/> does for every AppendEntries it receives.
+/// acknowledged, as <see cref="DurableWriteAheadLog"/> does for every AppendEntries it receives, with each of
+/// the log's ways of keeping its pages: memory-mapped (DotNext's default), private memory written back with
+/// <c>O_SYNC</c> writes, and private memory written back with <c>O_DSYNC|O_DIRECT</c> writes.
 /// </summary>
 [MemoryDiagnoser]
 public class DiskFlushBenchmarks : IAsyncDisposable
@@ -27,6 +29,16 @@ public class DiskFlushBenchmarks : IAsyncDisposable
     private DurableWriteAheadLog log = null!;
     private KvStateMachine stateMachine = null!;
     private byte[] payload = null!;
+
+    public enum LogPages
+    {
+        SharedMemory,
+        PrivateMemory,
+        PrivateMemoryNoBuffering,
+    }
+
+    [Params(LogPages.SharedMemory, LogPages.PrivateMemory, LogPages.PrivateMemoryNoBuffering)]
+    public LogPages Pages { get; set; }
 
     [GlobalSetup]
     public async Task SetUpAsync()
@@ -45,6 +57,8 @@ public class DiskFlushBenchmarks : IAsyncDisposable
                 Location = Path.Combine(directory.FullName, "wal"),
                 ChunkSize = 16 * 1024 * 1024,
                 HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3,
+                MemoryManagement = Pages == LogPages.SharedMemory ? WriteAheadLog.MemoryManagementStrategy.SharedMemory : WriteAheadLog.MemoryManagementStrategy.PrivateMemory,
+                NoBuffering = Pages == LogPages.PrivateMemoryNoBuffering,
             },
             stateMachine);
         await log.InitializeAsync();

@@ -61,13 +61,13 @@ public sealed class TestCluster : IAsyncDisposable
         Directory.CreateDirectory(root);
         var ids = Enumerable.Range(1, size).Select(i => $"n{i}").ToList();
         var sources = ids.Select((id, i) => (id, Address: IPAddress.Parse($"127.0.0.{11 + i}"))).ToDictionary(p => p.Address, p => p.id);
-        var nodes = ids.ToDictionary(id => id, id => new NodeProcess(id, new Uri($"http://127.0.0.1:{FreePort()}"), new Uri($"http://127.0.0.1:{FreePort()}"), Path.Combine(root, id)));
+        var nodes = ids.ToDictionary(id => id, id => new NodeProcess(id, new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), Path.Combine(root, id)));
         var clusterFile = Path.Combine(root, "cluster.json");
         var cluster = new TestCluster(root, ownsRoot, clusterFile, nodes, settings ?? new Dictionary<string, string>());
         var members = new List<object>();
         foreach (var (source, id) in sources)
         {
-            var listen = new IPEndPoint(IPAddress.Loopback, FreePort());
+            var listen = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Next());
             var arguments = cluster.nodeArguments[id] = [];
             var peerUrl = $"http://127.0.0.1:{listen.Port}";
             if (networkFaults)
@@ -286,13 +286,6 @@ public sealed class TestCluster : IAsyncDisposable
 
     private PeerProxy Proxy(string id)
         => proxies.TryGetValue(id, out var proxy) ? proxy : throw new InvalidOperationException("Start the cluster with networkFaults: true to cut links.");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The node binary built beside this test assembly's configuration.</summary>
     public static string NodeDll

@@ -28,6 +28,14 @@ public sealed class ShortRunTests(ITestOutputHelper output)
         Assert.True(check.Valid, check.Summary);
     }
 
+    /// <summary>The same register workload and checker through etcd's v3 gRPC API: Range, Put and a Txn for the cas.</summary>
+    [Fact]
+    public async Task Register_over_grpc_under_partitions_kills_and_pauses_is_linearizable()
+    {
+        var check = await RunAsync("register-grpc-all-faults", new RunOptions { Workload = "register", Api = "grpc", Nemesis = ["partition", "kill", "pause"], Seed = 9 });
+        Assert.True(check.Valid, check.Summary);
+    }
+
     [Fact]
     public async Task Lease_reads_under_pauses_and_partitions_are_linearizable()
     {

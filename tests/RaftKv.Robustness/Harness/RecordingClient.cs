@@ -8,9 +8,9 @@ namespace RaftKv.Robustness.Harness;
 /// <summary>
 /// Wraps the RaftKv client and writes every operation to the history: the invoke before the
 /// request, and exactly one completion after it, mapped the Jepsen way (ok, fail = definitely not
-/// applied, info = unknown).
+/// applied, info = unknown). The register workload's operations over the HTTP API (<c>--api http</c>).
 /// </summary>
-public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, IReadOnlyList<string> nodeIds, Consistency readConsistency)
+public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, IReadOnlyList<string> nodeIds, Consistency readConsistency) : IRegisterClient
 {
     /// <summary>The server's largest page: a lease read must see every key under its prefix at once.</summary>
     private const int MaxPage = 10_000;
@@ -37,6 +37,8 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
         var type = Map(result.Outcome);
         return Record(invoke.Complete(type, HistoryClock.Now()) with { Revision = type == HistoryEventType.Ok ? result.Revision : null });
     }
+
+    Task<HistoryEvent> IRegisterClient.WriteAsync(int process, string key, string value, int node) => WriteAsync(process, key, value, node);
 
     /// <summary>
     /// Lease: one range read of every key under <paramref name="prefix"/>, recorded with the keys found and the revision

@@ -37,6 +37,12 @@ public sealed record RunOptions
     /// <summary>Read consistency of the register and bank workloads' reads: linearizable, lease, or local (which can be stale: the suite must catch it).</summary>
     public Consistency ReadConsistency { get; init; } = Consistency.Linearizable;
 
+    /// <summary>
+    /// The client API the workload drives: <c>http</c> (RaftKv's HTTP API, every workload) or <c>grpc</c> (etcd's v3
+    /// gRPC API; the register workload only, with linearizable or local reads, as etcd has no lease read).
+    /// </summary>
+    public string Api { get; init; } = "http";
+
     /// <summary>Seeds every random choice of clients and nemesis, so a schedule can be replayed.</summary>
     public int Seed { get; init; } = Environment.TickCount;
 
@@ -47,6 +53,7 @@ public sealed record RunOptions
         usage: jepsen.sh [--workload register|set|bank|watch|lease] [--nemesis partition,kill,pause] [--time-limit S]
                          [--rate OPS] [--concurrency N] [--nodes N] [--out DIR] [--nemesis-interval S]
                          [--read-consistency linearizable|lease|local] [--seed N] [--check-time-limit S]
+                         [--api http|grpc]   (grpc: register workload, linearizable or local reads only)
         """;
 
     /// <exception cref="ArgumentException">An unknown option or a bad value, with a message saying which.</exception>
@@ -70,8 +77,20 @@ public sealed record RunOptions
                 "--read-consistency" => options with { ReadConsistency = Enum.Parse<Consistency>(OneOf(name, Value(), "linearizable", "lease", "local"), ignoreCase: true) },
                 "--seed" => options with { Seed = (int)Number(name, Value(), int.MinValue, int.MaxValue) },
                 "--check-time-limit" => options with { CheckTimeLimit = TimeSpan.FromSeconds(Number(name, Value(), 1, 86_400)) },
+                "--api" => options with { Api = OneOf(name, Value(), "http", "grpc") },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
+        }
+
+        // Checked once every option is read, as the options may come in any order.
+        if (options.Api == "grpc" && options.Workload != "register")
+        {
+            throw new ArgumentException($"--api grpc drives the register workload only, not {options.Workload}.");
+        }
+
+        if (options.Api == "grpc" && options.ReadConsistency == Consistency.Lease)
+        {
+            throw new ArgumentException("--api grpc has no lease reads (etcd's Range is linearizable or serializable); use --read-consistency linearizable or local.");
         }
 
         return options;

@@ -15,6 +15,9 @@ namespace RaftKv.Robustness.Harness;
 /// </summary>
 public sealed class Runner(RunOptions options, TextWriter log)
 {
+    /// <summary>How long a client waits for one answer, over either API, before the operation is unknown.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Runs the test and returns the exit code: 0 valid, 1 a violation, 2 unknown.</summary>
     public async Task<CheckResult> RunAsync()
     {
@@ -28,7 +31,8 @@ public sealed class Runner(RunOptions options, TextWriter log)
         IWorkload workload;
         using (var history = HistoryWriter.Create(historyPath))
         using (var nemesisLog = new NemesisLog(Path.Combine(folder, "nemesis.jsonl")))
-        using (var client = new RaftKvClient([.. cluster.Ids.Select(cluster.Url)], TimeSpan.FromSeconds(10), freshConnectionPerWrite: true))
+        using (var client = new RaftKvClient([.. cluster.Ids.Select(cluster.Url)], RequestTimeout, freshConnectionPerWrite: true))
+        using (var grpc = options.Api == "grpc" ? new GrpcRegisterClient([.. cluster.Ids.Select(cluster.GrpcUrl)], history, cluster.Ids, options.ReadConsistency, RequestTimeout) : null)
         {
             var recorder = new RecordingClient(client, history, cluster.Ids, options.ReadConsistency);
             var clients = new ClientPool(options.Concurrency, options.Rate, options.Seed);
@@ -39,11 +43,11 @@ public sealed class Runner(RunOptions options, TextWriter log)
                 "bank" => new BankWorkload(recorder, clients, finalProcess),
                 "watch" => new WatchWorkload(client, recorder, clients, options.Seed, finalProcess),
                 "lease" => new LeaseWorkload(recorder, clients, options.Concurrency, finalProcess),
-                _ => new RegisterWorkload(recorder, clients, finalProcess),
+                _ => new RegisterWorkload(grpc ?? (IRegisterClient)recorder, clients, finalProcess),
             };
 
             await workload.SetUpAsync();
-            log.WriteLine($"{options.Workload} workload for {options.TimeLimit.TotalSeconds:0} s, nemesis: {(options.Nemesis.Count == 0 ? "none" : string.Join(",", options.Nemesis))}");
+            log.WriteLine($"{options.Workload} workload over {options.Api} for {options.TimeLimit.TotalSeconds:0} s, nemesis: {(options.Nemesis.Count == 0 ? "none" : string.Join(",", options.Nemesis))}");
             using var stop = new CancellationTokenSource(options.TimeLimit);
             var nemesis = new Nemesis.Nemesis(cluster, options.Nemesis, options.NemesisInterval, new Random(options.Seed), nemesisLog);
             await Task.WhenAll(workload.RunAsync(stop.Token), nemesis.RunAsync(stop.Token));

@@ -21,6 +21,7 @@ public static class RunResults
             options = new
             {
                 options.Workload,
+                options.Api,
                 options.Nemesis,
                 timeLimitSeconds = options.TimeLimit.TotalSeconds,
                 options.Rate,

@@ -13,7 +13,7 @@ namespace RaftKv.Robustness.Workloads;
 /// Values come from a small domain (0-4, as in Knossos' cas-register), so compare-and-set succeeds
 /// often. Keys rotate every few hundred operations, so each key's history stays small enough to check.
 /// </summary>
-public sealed class RegisterWorkload(RecordingClient client, ClientPool clients, int finalProcess) : IWorkload
+public sealed class RegisterWorkload(IRegisterClient client, ClientPool clients, int finalProcess) : IWorkload
 {
     private const int KeysAtOnce = 3;
     private const int OperationsPerKeyGeneration = 300;
