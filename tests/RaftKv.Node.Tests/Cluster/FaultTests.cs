@@ -264,6 +264,14 @@ public sealed class FaultTests(ITestOutputHelper output)
         await TestCluster.WaitUntilAsync("the survivor to apply the write", async () =>
             await cluster.Client(survivor).ReadAsync("kept", "local") == "v");
 
+        // A watch stream that asked for a leader, established while there is one: it must end once none is known.
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.GrpcUrl(survivor));
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        using var established = new Etcdserverpb.Watch.WatchClient(channel).Watch(new Grpc.Core.Metadata { { "hasleader", "true" } }, deadline);
+        await established.RequestStream.WriteAsync(new Etcdserverpb.WatchRequest { CreateRequest = new Etcdserverpb.WatchCreateRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("kept") } });
+        Assert.True(await established.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.True(established.ResponseStream.Current.Created);
+
         foreach (var id in cluster.Ids.Where(id => id != survivor))
         {
             cluster.Kill(id);
@@ -285,9 +293,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         output.WriteLine(JsonSerializer.Serialize(await client.GetFromJsonAsync<JsonElement>("/v1/status")));
 
         // The same through etcd's API: Unavailable, with the message and trailer that say "not applied".
-        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.GrpcUrl(survivor));
         var kv = new Etcdserverpb.KV.KVClient(channel);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
         var put = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => kv.PutAsync(new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("lost"), Value = Google.Protobuf.ByteString.CopyFromUtf8("x") }, deadline: deadline).ResponseAsync);
         Assert.Equal((Grpc.Core.StatusCode.Unavailable, "etcdserver: no leader", "not-applied"), (put.StatusCode, put.Status.Detail, put.Trailers.GetValue("raftkv-outcome")));
         var linearizable = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => kv.RangeAsync(new Etcdserverpb.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("kept") }, deadline: deadline).ResponseAsync);
@@ -300,6 +306,10 @@ public sealed class FaultTests(ITestOutputHelper output)
         using var watch = new Etcdserverpb.Watch.WatchClient(channel).Watch(new Grpc.Core.Metadata { { "hasleader", "true" } }, deadline);
         var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => watch.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal((Grpc.Core.StatusCode.Unavailable, "etcdserver: no leader"), (refused.StatusCode, refused.Status.Detail));
+
+        // The stream opened earlier was ended the same way (after three election timeouts without a leader), not left hanging.
+        var ended = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => established.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal((Grpc.Core.StatusCode.Unavailable, "etcdserver: no leader"), (ended.StatusCode, ended.Status.Detail));
     }
 
     /// <summary>How many requests a test keeps in flight at once.</summary>

@@ -278,6 +278,74 @@ public sealed partial class EtcdApiTests(EtcdApiFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_fragmenting_watch_splits_a_large_revision_and_a_quiet_watch_with_progress_notify_hears_how_far_it_is_current()
+    {
+        var (leader, follower) = await RolesAsync();
+        var kv = Kv(leader);
+        var watchClient = new Etcdserverpb.Watch.WatchClient(fixture.Channel(follower));
+        async Task<WatchResponse> NextAsync(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call)
+        {
+            using var timeout = new CancellationTokenSource(Timeout);
+            Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+            return call.ResponseStream.Current;
+        }
+
+        async Task<(AsyncDuplexStreamingCall<WatchRequest, WatchResponse> Call, long Id)> WatchAsync(WatchCreateRequest create)
+        {
+            var call = watchClient.Watch(Deadline);
+            await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = create });
+            var created = await NextAsync(call);
+            Assert.True(created.Created);
+            return (call, created.WatchId);
+        }
+
+        // progress_notify: nothing happens under this key, so the watch hears only progress, after about the
+        // progress interval (RaftKv:WatchProgressInterval, 5 s; sent once 3/4 of it passed without a response).
+        var askedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (quiet, quietId) = await WatchAsync(new WatchCreateRequest { Key = B(Unique("quiet")), ProgressNotify = true });
+
+        // fragment: 600 keys of 4 KiB deleted in one revision, each event with the previous value, about 2.4 MiB.
+        const int Keys = 600;
+        var prefix = Unique("fragment");
+        var end = ByteString.CopyFrom(RaftKv.Store.Keyspace.KeyRange.PrefixEnd(B(prefix).Span));
+        var value = B(new string('v', SharedClusterFixture.MaxValueBytes));
+        for (var first = 0; first < Keys; first += 100)
+        {
+            var txn = new TxnRequest();
+            txn.Success.AddRange(Enumerable.Range(first, 100).Select(i => new RequestOp { RequestPut = new PutRequest { Key = B($"{prefix}{i:D4}"), Value = value } }));
+            await kv.TxnAsync(txn, Deadline);
+        }
+
+        var (whole, _) = await WatchAsync(new WatchCreateRequest { Key = B(prefix), RangeEnd = end, PrevKv = true });
+        var (pieces, piecesId) = await WatchAsync(new WatchCreateRequest { Key = B(prefix), RangeEnd = end, PrevKv = true, Fragment = true });
+        var delete = await kv.DeleteRangeAsync(new DeleteRangeRequest { Key = B(prefix), RangeEnd = end }, Deadline);
+        Assert.Equal(Keys, delete.Deleted);
+
+        var one = await NextAsync(whole);
+        Assert.Equal((delete.Header.Revision, Keys, false), (one.Header.Revision, one.Events.Count, one.Fragment));
+        var fragments = new List<WatchResponse> { await NextAsync(pieces) };
+        while (fragments[^1].Fragment)
+        {
+            fragments.Add(await NextAsync(pieces));
+        }
+
+        Assert.True(fragments.Count >= 2, $"{fragments.Count} response(s)");
+        Assert.All(fragments, f => Assert.Equal((piecesId, delete.Header.Revision), (f.WatchId, f.Header.Revision)));
+        Assert.All(fragments, f => Assert.InRange(f.Events.Sum(e => e.CalculateSize()), 1, 2 * 1024 * 1024));
+        Assert.Equal(one.Events.Select(e => e.Kv.Key), fragments.SelectMany(f => f.Events).Select(e => e.Kv.Key));
+        Assert.All(fragments.SelectMany(f => f.Events), e => Assert.Equal(value, e.PrevKv.Value));
+
+        var progress = await NextAsync(quiet);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(askedAt) >= TimeSpan.FromSeconds(3.5), "progress came before 3/4 of the interval");
+        Assert.Equal((quietId, 0, false), (progress.WatchId, progress.Events.Count, progress.Canceled));
+        Assert.True(progress.Header.Revision > 0);
+        foreach (var call in new[] { quiet, whole, pieces })
+        {
+            call.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Leases_are_granted_kept_alive_listed_inspected_and_revoked_with_their_keys()
     {
         var (_, follower) = await RolesAsync();
