@@ -20,6 +20,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=lib/etcd.sh
+source "$root/scripts/lib/etcd.sh"
 
 nodes="3 5" duration=20 warmup=20 runs=3 out="" ref="" only="" keys="" memory="" apis="grpc http"
 while [ $# -gt 0 ]; do
@@ -185,12 +187,8 @@ start_etcd() { # size; the data survives from one start to the next
   require_free "${urls[@]}"
   mkdir -p "$dir/logs"
   for i in $(seq 1 "$n"); do
-    etcd --name "e$i" --data-dir "$dir/data/e$i" \
-      --listen-client-urls "http://127.0.0.1:$((23790 + i))" --advertise-client-urls "http://127.0.0.1:$((23790 + i))" \
-      --listen-peer-urls "http://127.0.0.1:$((23800 + i))" --initial-advertise-peer-urls "http://127.0.0.1:$((23800 + i))" \
-      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "bench-etcd-$n" \
-      --enable-v2=false --logger zap --log-level warn >>"$dir/logs/e$i.log" 2>&1 </dev/null &
-    etcd_pids+=($!)
+    start_etcd_member "e$i" "$dir/data/e$i" "http://127.0.0.1:$((23790 + i))" "http://127.0.0.1:$((23800 + i))" \
+      "$cluster" "bench-etcd-$n" "$dir/logs/e$i.log"
   done
   wait_healthy /health '"health":"true"' "${urls[@]}"
 }

@@ -16,6 +16,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=lib/etcd.sh
+source "$root/scripts/lib/etcd.sh"
 
 self_check="" out=""
 while [ $# -gt 0 ]; do
@@ -137,12 +139,7 @@ start_etcd() { # label
     cluster="$cluster${cluster:+,}e$i=http://127.0.0.1:$p"
   done
   for i in 1 2 3; do
-    etcd --name "e$i" --data-dir "$work/$label/e$i" \
-      --listen-client-urls "http://${clients[i-1]}" --advertise-client-urls "http://${clients[i-1]}" \
-      --listen-peer-urls "${peers[i-1]}" --initial-advertise-peer-urls "${peers[i-1]}" \
-      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "compat-$label-$$" \
-      --enable-v2=false --logger zap --log-level warn >>"$out/$label-e$i.log" 2>&1 </dev/null &
-    etcd_pids+=($!)
+    start_etcd_member "e$i" "$work/$label/e$i" "http://${clients[i-1]}" "${peers[i-1]}" "$cluster" "compat-$label-$$" "$out/$label-e$i.log"
   done
   wait_grpc
 }
