@@ -66,6 +66,9 @@ scenarios=(
   "mixed-64c    --mix read=0.9,write=0.1 --concurrency 64"
   "range100-64c --mix range=1 --concurrency 64 --consistency linearizable"
   "txn-64c      --mix txn=1 --concurrency 64"
+  "write-1000c  --mix write=1 --concurrency 1000"
+  "read-1000c   --mix read=1 --concurrency 1000 --consistency linearizable"
+  "write-5000c  --mix write=1 --concurrency 5000"
 )
 if [ -n "$only" ]; then
   chosen=()

@@ -46,6 +46,13 @@ public static class NodeSetup
             // Bodies are bounded where they are read: PUT values by RaftKv:MaxValueBytes, and Raft
             // messages by DotNext. A server-wide cap would turn a large AppendEntries into a failure.
             kestrel.Limits.MaxRequestBodySize = null;
+
+            // A client cannot hold a connection, or memory, for long by being slow: see RequestBody for the bytes in flight.
+            kestrel.Limits.MaxRequestBufferSize = RequestBodies.ConnectionBufferBytes;
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = options.MaxConnections;
+            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5));
             foreach (var url in new[] { self.Url, peerListenUrl }.Distinct())
             {
                 Listen(kestrel, url, HttpProtocols.Http1AndHttp2);
@@ -67,6 +74,8 @@ public static class NodeSetup
         builder.Services.AddHttpClient<PeerClient>(PeerClient.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(peerHandler)
             .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<RequestBodies>();
+        builder.Services.AddSingleton<IProposer, RaftProposer>();
         builder.Services.AddSingleton<WriteCoordinator>();
         builder.Services.AddSingleton<LinearizableReads>();
         builder.Services.AddSingleton(TimeProvider.System);

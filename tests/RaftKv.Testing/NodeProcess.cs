@@ -21,6 +21,9 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
 
     public bool IsRunning => process is { HasExited: false };
 
+    /// <summary>The running process's id, for reading its memory from /proc.</summary>
+    public int ProcessId => process?.Id ?? throw new InvalidOperationException($"Node {id} is not running.");
+
     /// <summary>Stopped with SIGSTOP: alive, but answering nothing.</summary>
     public bool IsPaused { get; private set; }
 

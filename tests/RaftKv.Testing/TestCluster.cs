@@ -105,6 +105,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The node's etcd v3 gRPC address (cleartext HTTP/2).</summary>
     public Uri GrpcUrl(string id) => nodes[id].GrpcUrl;
 
+    public int ProcessId(string id) => nodes[id].ProcessId;
+
     public void Start(string id) => nodes[id].Start(NodeDll, ArgumentsFor(id));
 
     public void Kill(string id) => nodes[id].Kill();

@@ -96,7 +96,7 @@ public static class KvApi
         return KvJson.Ok(json => KvJson.WriteRange(json, view.Revision, result, base64, request.KeysOnly));
     }
 
-    private static async Task<IResult> PutAsync(HttpContext context, WriteCoordinator writes, IOptions<RaftKvOptions> options)
+    private static async Task<IResult> PutAsync(HttpContext context, WriteCoordinator writes, RequestBodies bodies, IOptions<RaftKvOptions> options)
     {
         if (ParseKey(context, out var keyError) is not { } key)
         {
@@ -115,10 +115,12 @@ public static class KvApi
         }
 
         var limit = options.Value.MaxValueBytes;
-        var value = await RequestBody.ReadAsync(context, limit);
-        if (value is null)
+        var body = await bodies.ReadAsync(context, limit);
+        if (body.Bytes is not { } value)
         {
-            return Problems.ValueTooLarge(context.Request.ContentLength ?? limit + 1L, limit);
+            return body.Overloaded
+                ? Problems.Unavailable(context, bodies.OverloadedDetail)
+                : Problems.ValueTooLarge(context.Request.ContentLength ?? limit + 1L, limit);
         }
 
         var put = new PutRequest(keyBytes, value, lease);

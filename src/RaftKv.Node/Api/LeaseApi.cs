@@ -24,9 +24,15 @@ public static class LeaseApi
         return routes;
     }
 
-    private static async Task<IResult> GrantAsync(HttpContext context, LeaseKeeper leases)
+    private static async Task<IResult> GrantAsync(HttpContext context, LeaseKeeper leases, RequestBodies bodies)
     {
-        using var body = await RequestBody.ReadJsonAsync(context, 4096);
+        using var read = await bodies.ReadJsonAsync(context, 4096);
+        if (read.Overloaded)
+        {
+            return Problems.Unavailable(context, bodies.OverloadedDetail);
+        }
+
+        var body = read.Json;
         if (body is null || body.RootElement.ValueKind != JsonValueKind.Object
             || !body.RootElement.TryGetProperty("ttl", out var givenTtl) || !TxnJson.TryGetInt64(givenTtl, out var ttl) || ttl < 1)
         {

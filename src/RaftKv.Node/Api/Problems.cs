@@ -73,11 +73,11 @@ public static class Problems
             title: "Future revision",
             extensions: new Dictionary<string, object?> { ["revision"] = current });
 
-    /// <summary>503: the request was definitely not applied; it is safe to retry.</summary>
+    /// <summary>503: the request was definitely not applied (no leader or quorum, or the node is overloaded); it is safe to retry.</summary>
     public static IResult Unavailable(HttpContext context, string detail)
     {
         context.Response.Headers.RetryAfter = "1";
-        return TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not applied: no leader or quorum",
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not applied: retry later",
             extensions: new Dictionary<string, object?> { ["outcome"] = "not-applied" });
     }
 

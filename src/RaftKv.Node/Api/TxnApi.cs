@@ -19,17 +19,19 @@ public static class TxnApi
         return routes;
     }
 
-    private static async Task<IResult> TxnAsync(HttpContext context, WriteCoordinator writes, IOptions<RaftKvOptions> options)
+    private static async Task<IResult> TxnAsync(HttpContext context, WriteCoordinator writes, RequestBodies bodies, IOptions<RaftKvOptions> options)
     {
         // Room for one largest value and the rest of the transaction around it.
         var limit = options.Value.MaxValueBytes + (1024 * 1024);
-        using var body = await RequestBody.ReadJsonAsync(context, limit);
-        if (body is null)
+        using var body = await bodies.ReadJsonAsync(context, limit);
+        if (body.Json is null)
         {
-            return Problems.BadRequest($"The body must be a JSON object of at most {limit} bytes.");
+            return body.Overloaded
+                ? Problems.Unavailable(context, bodies.OverloadedDetail)
+                : Problems.BadRequest($"The body must be a JSON object of at most {limit} bytes.");
         }
 
-        if (!TxnJson.TryParse(body.RootElement, out var txn, out var names, out var error))
+        if (!TxnJson.TryParse(body.Json.RootElement, out var txn, out var names, out var error))
         {
             return Problems.BadRequest(error!);
         }
@@ -43,9 +45,15 @@ public static class TxnApi
         return WriteResults.ToHttp(context, result, outcome => KvJson.Ok(json => TxnJson.WriteResult(json, outcome, txn, names)));
     }
 
-    private static async Task<IResult> CompactAsync(HttpContext context, WriteCoordinator writes)
+    private static async Task<IResult> CompactAsync(HttpContext context, WriteCoordinator writes, RequestBodies bodies)
     {
-        using var body = await RequestBody.ReadJsonAsync(context, 4096);
+        using var read = await bodies.ReadJsonAsync(context, 4096);
+        if (read.Overloaded)
+        {
+            return Problems.Unavailable(context, bodies.OverloadedDetail);
+        }
+
+        var body = read.Json;
         if (body is null || body.RootElement.ValueKind != JsonValueKind.Object
             || !body.RootElement.TryGetProperty("revision", out var given) || !TxnJson.TryGetInt64(given, out var revision) || revision < 1)
         {

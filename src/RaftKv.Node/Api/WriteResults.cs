@@ -15,7 +15,7 @@ public static class WriteResults
                 { Status: CommandStatus.RequestIdReused } => Problems.IdempotencyKeyReused(),
                 var rejected => Problems.Rejected(rejected),
             },
-            ProposalStatus.NotApplied or ProposalStatus.NotLeader => Problems.Unavailable(context, result.Detail ?? "The write was not applied."),
+            ProposalStatus.NotApplied or ProposalStatus.NotLeader or ProposalStatus.Overloaded => Problems.Unavailable(context, result.Detail ?? "The write was not applied."),
             _ => Problems.OutcomeUnknown(result.Detail ?? "The outcome of the write is unknown."),
         };
 }

@@ -53,14 +53,25 @@ public static class InternalApi
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed forwarded commands", detail: e.Message);
         }
 
-        var results = await writes.ProposeForwardedAsync(commands, ReadDeadline(context));
+        var results = await writes.ProposeForwardedAsync(commands, ReadDeadlines(context, commands.Count));
         return TypedResults.Bytes(ProposalResult.Encode(results), "application/octet-stream");
     }
 
-    private static Deadline ReadDeadline(HttpContext context)
+    /// <summary>
+    /// Each command's deadline: the header lists the milliseconds left to each, or one value for all
+    /// (what a member of an older version sends). A missing or malformed value means none left.
+    /// </summary>
+    private static Deadline[] ReadDeadlines(HttpContext context, int count)
     {
-        var header = context.Request.Headers[PeerClient.DeadlineHeader].ToString();
-        var milliseconds = long.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
-        return Deadline.After(TimeSpan.FromMilliseconds(Math.Clamp(milliseconds, 0, 600_000)));
+        var values = context.Request.Headers[PeerClient.DeadlineHeader].ToString().Split(',');
+        var deadlines = new Deadline[count];
+        for (var i = 0; i < count; i++)
+        {
+            var text = values.Length == count ? values[i] : values[0];
+            var milliseconds = long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
+            deadlines[i] = Deadline.After(TimeSpan.FromMilliseconds(Math.Clamp(milliseconds, 0, 600_000)));
+        }
+
+        return deadlines;
     }
 }

@@ -47,6 +47,7 @@ public sealed class LinearizableReads
     private readonly SharedRound<long> leadershipRounds;
     private readonly long leaseTicks;
     private Lease? lease;
+    private int waitingReads;
 
     public LinearizableReads(ClusterView view, PeerClient peers, IOptions<RaftKvOptions> options)
     {
@@ -69,6 +70,14 @@ public sealed class LinearizableReads
     public async Task WaitUntilCurrentAsync(bool allowLease, CancellationToken token)
     {
         var deadline = Deadline.After(options.RequestTimeout);
+        if (Interlocked.Increment(ref waitingReads) > options.MaxPendingReads)
+        {
+            Interlocked.Decrement(ref waitingReads);
+            throw new ReadUnavailableException(
+                $"The node is overloaded: {options.MaxPendingReads} linearizable reads wait for a read index (RaftKv:MaxPendingReads). Retry later.",
+                overloaded: true);
+        }
+
         try
         {
             var readIndex = allowLease && TryReadIndexFromLease() is { } leased
@@ -79,6 +88,10 @@ public sealed class LinearizableReads
         catch (TimeoutException)
         {
             throw new ReadUnavailableException($"The read could not be made linearizable within {options.RequestTimeout.TotalSeconds:0.#} s.");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref waitingReads);
         }
     }
 
@@ -172,4 +185,9 @@ public sealed class LinearizableReads
 }
 
 /// <summary>A linearizable read could not be served: nothing was read, so retrying is always safe.</summary>
-public sealed class ReadUnavailableException(string message) : Exception(message);
+/// <param name="message">Why.</param>
+/// <param name="overloaded">True if the node shed the read for load, rather than for lack of a leader's answer.</param>
+public sealed class ReadUnavailableException(string message, bool overloaded = false) : Exception(message)
+{
+    public bool Overloaded => overloaded;
+}

@@ -22,18 +22,19 @@ public sealed class PeerClient(HttpClient http)
     public const string HttpClientName = "raftkv-peers";
     public const string DeadlineHeader = "X-RaftKv-Deadline-Ms";
 
-    /// <summary>Asks the leader to propose a batch of commands.</summary>
+    /// <summary>Asks the leader to propose a batch of commands, each by its own deadline.</summary>
     /// <returns>
     /// One answer per command. A failure to connect is <see cref="ProposalStatus.NotLeader"/> for all
     /// (nothing was sent); any later failure is unknown for all.
     /// </returns>
-    public async Task<ProposalResult[]> ProposeAsync(ClusterMember leader, IReadOnlyList<WriteCommand> commands, Deadline deadline)
+    public async Task<ProposalResult[]> ProposeAsync(ClusterMember leader, IReadOnlyList<WriteCommand> commands, IReadOnlyList<Deadline> deadlines)
     {
         var content = new ByteArrayContent(CommandCodec.Encode([.. commands])) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } };
+        var deadline = deadlines.Aggregate((a, b) => a.Timestamp >= b.Timestamp ? a : b);
         ProposalResult shared;
         try
         {
-            using var request = NewRequest(new Uri(leader.PeerUrl, InternalApi.ProposePath), content, deadline);
+            using var request = NewRequest(new Uri(leader.PeerUrl, InternalApi.ProposePath), content, deadlines);
             using var timeout = new CancellationTokenSource(deadline.Remaining);
             using var response = await http.SendAsync(request, timeout.Token);
             if (response.StatusCode == HttpStatusCode.OK
@@ -43,7 +44,10 @@ public sealed class PeerClient(HttpClient http)
                 return answer;
             }
 
-            shared = ProposalResult.Unknown($"The leader {leader.Id} answered the forwarded writes with HTTP {(int)response.StatusCode}.");
+            // A refusal of the request itself comes before anything is proposed.
+            shared = (int)response.StatusCode is >= 400 and < 500
+                ? ProposalResult.NotApplied($"The leader {leader.Id} refused the forwarded writes with HTTP {(int)response.StatusCode}.")
+                : ProposalResult.Unknown($"The leader {leader.Id} answered the forwarded writes with HTTP {(int)response.StatusCode}.");
         }
         catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
         {
@@ -91,16 +95,17 @@ public sealed class PeerClient(HttpClient http)
     private static bool IsLostExchange(Exception e)
         => e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException;
 
-    private static HttpRequestMessage NewRequest(Uri url, HttpContent? content, Deadline deadline)
+    /// <summary>A request to a peer that carries the milliseconds left to each deadline, comma-separated.</summary>
+    private static HttpRequestMessage NewRequest(Uri url, HttpContent? content, IReadOnlyList<Deadline> deadlines)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
-        request.Headers.Add(DeadlineHeader, ((long)deadline.Remaining.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(DeadlineHeader, string.Join(',', deadlines.Select(d => ((long)d.Remaining.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))));
         return request;
     }
 
     private async Task<(HttpStatusCode Status, T? Answer)> SendAsync<T>(HttpMethod method, Uri url, JsonTypeInfo<T> answerType, Deadline deadline, CancellationToken token)
     {
-        using var request = NewRequest(url, null, deadline);
+        using var request = NewRequest(url, null, [deadline]);
         request.Method = method;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(deadline.Remaining);

@@ -12,11 +12,14 @@ public enum ProposalStatus : byte
     /// <summary>The node asked is not a ready leader; the command was not proposed.</summary>
     NotLeader,
 
-    /// <summary>Definitely not applied: no leader or quorum was found before the command was proposed.</summary>
+    /// <summary>Definitely not applied: the command was refused before it was proposed (no leader or quorum, an overloaded node).</summary>
     NotApplied,
 
     /// <summary>The command may or may not be applied, now or later.</summary>
     Unknown,
+
+    /// <summary>Definitely not applied: the node was too busy to propose the command in time.</summary>
+    Overloaded,
 }
 
 /// <param name="Status">Whether the write completed.</param>
@@ -31,6 +34,8 @@ public readonly record struct ProposalResult(ProposalStatus Status, CommandResul
     public static ProposalResult NotApplied(string detail) => new(ProposalStatus.NotApplied, null, detail);
 
     public static ProposalResult Unknown(string detail) => new(ProposalStatus.Unknown, null, detail);
+
+    public static ProposalResult Overloaded(string detail) => new(ProposalStatus.Overloaded, null, detail);
 
     /// <summary>The leader's answer to forwarded writes: one result per command, in order.</summary>
     public static byte[] Encode(IReadOnlyList<ProposalResult> results)
@@ -59,7 +64,7 @@ public readonly record struct ProposalResult(ProposalStatus Status, CommandResul
         for (var i = 0; i < results.Length; i++)
         {
             var status = reader.ReadByte();
-            if (status > (byte)ProposalStatus.Unknown)
+            if (status > (byte)ProposalStatus.Overloaded)
             {
                 throw new InvalidDataException($"Unknown proposal status {status}.");
             }

@@ -1,8 +1,6 @@
 using System.Threading.Channels;
-using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
-using RaftKv.Node.Raft;
 using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Cluster;
@@ -18,6 +16,13 @@ namespace RaftKv.Node.Cluster;
 /// that is not a ready leader, a refused connection). Once it may have reached a log, a lost answer
 /// is reported as unknown. A retry is harmless anyway: the state machine applies each request id at
 /// most once and answers a duplicate with the first outcome.
+/// </para>
+/// <para>
+/// Overload is refused before proposal, where the refusal is true: a write that finds the queue
+/// full, or that is still unproposed when less than <see cref="CommitShare"/> of the request
+/// timeout is left, is answered "not applied". Each write keeps its own deadline: writes that
+/// expired in the queue do not hold back the fresh ones of their batch, and a proposed write is
+/// answered "unknown" at its own deadline even while the rest of its batch is still in flight.
 /// </para>
 /// <para>
 /// On the leader, writes forwarded by followers join the same queue as its own clients' writes, so
@@ -36,59 +41,82 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     /// <summary>Batches in flight at once: the next ones gather while earlier ones replicate.</summary>
     private const int MaxBatchesInFlight = 4;
 
-    private readonly ClusterView view;
-    private readonly LeaderTerm leaderTerm;
-    private readonly PeerClient peers;
-    private readonly CommandFormats formats;
+    /// <summary>The part of a write's timeout kept for its commit: a write not proposed before the rest has passed is refused.</summary>
+    public const double CommitShare = 0.5;
+
+    private readonly IProposer proposer;
     private readonly RaftKvOptions options;
+    private readonly TimeSpan commitReserve;
     private readonly ILogger<WriteCoordinator> logger;
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim inFlight = new(MaxBatchesInFlight);
     private readonly Task batching;
+    private int queuedWrites;
+    private long queuedBytes;
 
-    public WriteCoordinator(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, CommandFormats formats, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
+    public WriteCoordinator(IProposer proposer, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
     {
-        this.formats = formats;
-        this.view = view;
-        this.leaderTerm = leaderTerm;
-        this.peers = peers;
+        this.proposer = proposer;
         this.options = options.Value;
         this.logger = logger;
+        commitReserve = this.options.RequestTimeout * CommitShare;
         batching = Task.Run(BatchLoopAsync);
     }
 
     /// <summary>A write waiting for its batch.</summary>
     /// <param name="Command">The command.</param>
     /// <param name="MayForward">False for a write a follower forwarded here: it is proposed here or refused.</param>
-    /// <param name="Deadline">When to give up.</param>
+    /// <param name="Deadline">When its client stops waiting.</param>
     private sealed record PendingWrite(WriteCommand Command, bool MayForward, Deadline Deadline)
     {
         public TaskCompletionSource<ProposalResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Bytes { get; } = ValueBytes(Command.Request);
+
+        public bool IsAnswered => Result.Task.IsCompleted;
     }
 
     /// <summary>Gets a client's write committed, through whichever member leads.</summary>
     public Task<ProposalResult> WriteAsync(WriteCommand command)
         => Enqueue(new PendingWrite(command, MayForward: true, Deadline.After(options.RequestTimeout)));
 
-    /// <summary>Proposes writes a follower forwarded; each is answered "not leader" if this node does not lead.</summary>
-    public Task<ProposalResult[]> ProposeForwardedAsync(IReadOnlyList<WriteCommand> commands, Deadline deadline)
-        => Task.WhenAll(commands.Select(command => Enqueue(new PendingWrite(command, MayForward: false, deadline))));
+    /// <summary>Proposes writes a follower forwarded, each by its own deadline; each is answered "not leader" if this node does not lead.</summary>
+    public Task<ProposalResult[]> ProposeForwardedAsync(IReadOnlyList<WriteCommand> commands, IReadOnlyList<Deadline> deadlines)
+        => Task.WhenAll(commands.Select((command, i) => Enqueue(new PendingWrite(command, MayForward: false, deadlines[i]))));
 
     public async ValueTask DisposeAsync()
     {
+        // The semaphore is left undisposed: batches still in flight release it when they end.
         queue.Writer.TryComplete();
         await batching;
-        inFlight.Dispose();
     }
 
     private Task<ProposalResult> Enqueue(PendingWrite write)
     {
-        if (!queue.Writer.TryWrite(write))
+        var count = Interlocked.Increment(ref queuedWrites);
+        var bytes = Interlocked.Add(ref queuedBytes, write.Bytes);
+
+        // One write larger than the byte bound is still taken when it is alone, or it could never be.
+        if (count > options.MaxQueuedWrites || (bytes > options.MaxQueuedWriteBytes && bytes != write.Bytes))
         {
+            Dequeued(write);
+            write.Result.TrySetResult(ProposalResult.Overloaded(
+                $"The node is overloaded: {options.MaxQueuedWrites} writes or {options.MaxQueuedWriteBytes} bytes of values wait to be proposed "
+                + "(RaftKv:MaxQueuedWrites, RaftKv:MaxQueuedWriteBytes). The write was not proposed; retry later."));
+        }
+        else if (!queue.Writer.TryWrite(write))
+        {
+            Dequeued(write);
             write.Result.TrySetResult(ProposalResult.NotApplied("The node is shutting down."));
         }
 
         return write.Result.Task;
+    }
+
+    private void Dequeued(PendingWrite write)
+    {
+        Interlocked.Decrement(ref queuedWrites);
+        Interlocked.Add(ref queuedBytes, -write.Bytes);
     }
 
     private async Task BatchLoopAsync()
@@ -101,8 +129,9 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
             var bytes = 0L;
             while (batch.Count < MaxBatchCommands && bytes < MaxBatchBytes && reader.TryRead(out var write))
             {
+                Dequeued(write);
                 batch.Add(write);
-                bytes += ValueBytes(write.Command.Request);
+                bytes += write.Bytes;
             }
 
             _ = ProcessAsync(batch);
@@ -119,10 +148,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
         {
             // Never leave a client hanging: whatever went wrong, the batch may have reached a log.
             LogBatchFailed(logger, e);
-            foreach (var write in batch)
-            {
-                write.Result.TrySetResult(ProposalResult.Unknown($"The write failed unexpectedly: {e.Message}"));
-            }
+            Complete(batch, ProposalResult.Unknown($"The write failed unexpectedly: {e.Message}"));
         }
         finally
         {
@@ -132,33 +158,29 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
 
     private async Task ProposeOrForwardAsync(List<PendingWrite> batch)
     {
-        var deadline = batch.Select(w => w.Deadline).Aggregate((a, b) => a.Min(b));
-        var leaderDeadline = Deadline.After(options.LeaderWaitTimeout).Min(deadline);
+        var leaderDeadline = Deadline.After(options.LeaderWaitTimeout).Min(Latest(batch));
         var pending = batch;
-        while (pending.Count > 0)
+        while (true)
         {
-            var leader = await view.WaitForLeaderAsync(leaderDeadline, CancellationToken.None);
+            var leader = await proposer.WaitForLeaderAsync(leaderDeadline);
             if (leader is null)
             {
                 Complete(pending, ProposalResult.NotApplied($"No leader was elected within {options.LeaderWaitTimeout.TotalSeconds:0.#} s."));
                 return;
             }
 
-            if (leader.Id == view.Self.Id)
+            pending = RefuseLate(pending);
+            if (pending.Count == 0)
             {
-                pending = RefuseUnreadable(pending);
-                if (pending.Count == 0)
-                {
-                    return;
-                }
+                return;
+            }
 
-                if (await ProposeAsLeaderAsync(pending, deadline) is { } results)
+            if (leader.Id == proposer.SelfId)
+            {
+                var proposal = proposer.ProposeAsync([.. pending.Select(w => w.Command)], Latest(pending));
+                if (await AnswerLateAsync(pending, proposal, "The write was proposed but not committed within its timeout; it may still be.") is { } results)
                 {
-                    for (var i = 0; i < pending.Count; i++)
-                    {
-                        pending[i].Result.TrySetResult(results[i]);
-                    }
-
+                    Complete(pending, results);
                     return;
                 }
             }
@@ -172,7 +194,8 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
                     return;
                 }
 
-                var results = await peers.ProposeAsync(leader, [.. pending.Select(w => w.Command)], deadline);
+                var forwarding = proposer.ForwardAsync(leader, [.. pending.Select(w => w.Command)], [.. pending.Select(w => w.Deadline)]);
+                var results = await AnswerLateAsync(pending, forwarding, $"The write was forwarded to the leader {leader.Id}, which did not answer within its timeout; it may still be applied.");
                 var refused = new List<PendingWrite>();
                 for (var i = 0; i < pending.Count; i++)
                 {
@@ -189,6 +212,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
                 pending = refused;
             }
 
+            pending = [.. pending.Where(w => !w.IsAnswered)];
             if (pending.Count == 0)
             {
                 return;
@@ -205,71 +229,58 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Appends the batch as one entry to this node's log and waits until it is applied here;
-    /// null if this node is not a ready leader, in which case nothing was proposed.
-    /// </summary>
-    private async Task<ProposalResult[]?> ProposeAsLeaderAsync(List<PendingWrite> batch, Deadline deadline)
+    /// <summary>Answers "not applied" to the writes with too little time left to be committed; returns the others.</summary>
+    private List<PendingWrite> RefuseLate(List<PendingWrite> writes)
     {
-        var raft = view.Raft;
-
-        // Live only once this node leads and has committed its term's first entry, and only after
-        // LeaderChanged recorded that term: so the term below is the one this leadership has.
-        if (raft.LeadershipToken.IsCancellationRequested)
+        var inTime = new List<PendingWrite>(writes.Count);
+        foreach (var write in writes)
         {
-            return null;
-        }
-
-        var commands = batch.Select(w => w.Command).ToList();
-        var payload = CommandCodec.Encode(commands);
-        var outcomes = new AppliedOutcomes(payload, commands.Count);
-        var entry = new BinaryLogEntry { Term = leaderTerm.Current, Content = payload, Context = outcomes };
-        using var timeout = new CancellationTokenSource(deadline.Remaining);
-        ProposalResult failure;
-        try
-        {
-            // Returns once the entry is committed on a majority (each flushed) and applied here.
-            await raft.ReplicateAsync(entry, timeout.Token);
-            if (outcomes.IsApplied)
+            if (write.Deadline.Remaining >= commitReserve)
             {
-                return [.. commands.Select((_, i) => ProposalResult.Completed(outcomes[i]))];
-            }
-
-            failure = ProposalResult.Unknown("The write was committed but this node did not see it applied.");
-        }
-        catch (NotLeaderException)
-        {
-            failure = ProposalResult.Unknown("Leadership changed while the write was in flight; it may still be committed.");
-        }
-        catch (OperationCanceledException)
-        {
-            failure = ProposalResult.Unknown($"The write was not committed within {options.RequestTimeout.TotalSeconds:0.#} s; it may still be.");
-        }
-
-        return [.. commands.Select(_ => failure)];
-    }
-
-    /// <summary>Answers "not applied" to the writes of a kind some member cannot read yet, before they reach any log; returns the others.</summary>
-    private List<PendingWrite> RefuseUnreadable(List<PendingWrite> batch)
-    {
-        var clusterFormat = formats.ClusterFormat;
-        var readable = new List<PendingWrite>(batch.Count);
-        foreach (var write in batch)
-        {
-            var required = RequestRules.RequiredFormat(write.Command.Request);
-            if (required <= clusterFormat)
-            {
-                readable.Add(write);
+                inTime.Add(write);
             }
             else
             {
-                write.Result.TrySetResult(ProposalResult.NotApplied(
-                    $"A {write.Command.Request.Kind} needs command format {required}, and some member reads only format {clusterFormat}: finish upgrading the cluster."));
+                write.Result.TrySetResult(ProposalResult.Overloaded(
+                    $"The node is overloaded or electing a leader: the write waited until less than {commitReserve.TotalSeconds:0.###} s of its timeout "
+                    + "was left to commit it, so it was not proposed. Retry later."));
             }
         }
 
-        return readable;
+        return inTime;
     }
+
+    /// <summary>
+    /// Waits for a proposal's answers, and meanwhile answers each write <paramref name="lateDetail"/>
+    /// ("unknown") as soon as its own deadline passes: it may have reached a log.
+    /// </summary>
+    private static async Task<T> AnswerLateAsync<T>(List<PendingWrite> writes, Task<T> proposal, string lateDetail)
+    {
+        if (!proposal.IsCompleted)
+        {
+            var byDeadline = writes.OrderBy(w => w.Deadline.Timestamp).ToArray();
+            var next = 0;
+            while (next < byDeadline.Length)
+            {
+                try
+                {
+                    await proposal.WaitAsync(byDeadline[next].Deadline.Remaining);
+                    break;
+                }
+                catch (TimeoutException)
+                {
+                    while (next < byDeadline.Length && byDeadline[next].Deadline.HasPassed)
+                    {
+                        byDeadline[next++].Result.TrySetResult(ProposalResult.Unknown(lateDetail));
+                    }
+                }
+            }
+        }
+
+        return await proposal;
+    }
+
+    private static Deadline Latest(List<PendingWrite> writes) => writes.Select(w => w.Deadline).Aggregate((a, b) => a.Timestamp >= b.Timestamp ? a : b);
 
     /// <summary>The bytes of values a request carries, which is what makes a batch large.</summary>
     private static long ValueBytes(Request request) => request switch
@@ -284,6 +295,14 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
         foreach (var write in writes)
         {
             write.Result.TrySetResult(result);
+        }
+    }
+
+    private static void Complete(List<PendingWrite> writes, ProposalResult[] results)
+    {
+        for (var i = 0; i < writes.Count; i++)
+        {
+            writes[i].Result.TrySetResult(results[i]);
         }
     }
 

@@ -29,6 +29,40 @@ public sealed class RaftKvOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Writes waiting to be proposed, on this node, past which a write is refused with 503 (not applied).</summary>
+    [Range(1, 10_000_000)]
+    public int MaxQueuedWrites { get; set; } = 20_000;
+
+    /// <summary>Bytes of values waiting to be proposed, on this node, past which a write is refused with 503 (not applied).</summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long MaxQueuedWriteBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Linearizable reads waiting for a read index, on this node, past which a read is refused with 503.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxPendingReads { get; set; } = 20_000;
+
+    /// <summary>
+    /// Bytes of request bodies being received at once, on this node, past which a request whose body
+    /// is larger than <see cref="Api.RequestBody.SmallBodyBytes"/> is refused with 503.
+    /// </summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long MaxRequestBodyBytesInFlight { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Open client connections, per listening address, past which new ones are closed at once.</summary>
+    [Range(100, 10_000_000)]
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>
+    /// The slowest a request body may arrive, in bytes per second after a 5 s grace period: a slower
+    /// client is disconnected, so that it cannot hold a connection and its buffer for long.
+    /// </summary>
+    [Range(1, 1024 * 1024 * 1024)]
+    public int MinRequestBodyBytesPerSecond { get; set; } = 16 * 1024;
+
+    /// <summary>How long a client may take to send a request's headers.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a request waits for a leader to be known before it is refused with 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan LeaderWaitTimeout { get; set; } = TimeSpan.FromSeconds(3);

@@ -67,9 +67,9 @@ public sealed class EtcdAdapter(ClusterView view, KvStateMachine stateMachine, L
             {
                 await reads.WaitUntilCurrentAsync(allowLease: false, context.CancellationToken);
             }
-            catch (ReadUnavailableException)
+            catch (ReadUnavailableException e)
             {
-                throw NotAnswered();
+                throw e.Overloaded ? EtcdErrors.TooManyRequests() : NotAnswered();
             }
         }
 

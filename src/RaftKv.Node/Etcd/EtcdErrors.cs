@@ -37,6 +37,9 @@ public static class EtcdErrors
 
     public static RpcException TimedOut() => New(StatusCode.Unavailable, "etcdserver: request timed out");
 
+    /// <summary>etcd's answer when it sheds load (its applied index lags far behind its commit index).</summary>
+    public static RpcException TooManyRequests() => New(StatusCode.ResourceExhausted, "etcdserver: too many requests");
+
     public static RpcException Invalid(string message) => New(StatusCode.InvalidArgument, message);
 
     /// <summary>A request RaftKv refuses before proposing it, for the reason <see cref="Store.Commands.RequestRules"/> gave.</summary>
@@ -65,7 +68,7 @@ public static class EtcdErrors
     public static RpcException NotCompleted(ProposalResult result)
     {
         var applied = result.Status == ProposalStatus.Unknown;
-        var error = applied ? TimedOut() : NoLeader();
+        var error = applied ? TimedOut() : result.Status == ProposalStatus.Overloaded ? TooManyRequests() : NoLeader();
         error.Trailers.Add(OutcomeTrailer, applied ? "unknown" : "not-applied");
         return error;
     }

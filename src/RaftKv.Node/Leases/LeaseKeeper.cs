@@ -177,7 +177,7 @@ public sealed partial class LeaseKeeper(
         {
             // A fresh id for each attempt: a lease id a client chose may be granted again later.
             var command = new WriteCommand($"s:lease-expired:{id}:{Guid.NewGuid():N}", new LeaseRevokeRequest(id));
-            var result = (await writes.ProposeForwardedAsync([command], Deadline.After(options.Value.RequestTimeout)))[0];
+            var result = (await writes.ProposeForwardedAsync([command], [Deadline.After(options.Value.RequestTimeout)]))[0];
             if (result is { Status: ProposalStatus.Completed, Outcome: { Status: CommandStatus.Applied, Result: LeaseRevokeResult revoked } outcome })
             {
                 LogExpired(logger, id, outcome.Revision, revoked.Deleted);

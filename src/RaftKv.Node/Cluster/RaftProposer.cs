@@ -1,0 +1,100 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+using Microsoft.Extensions.Options;
+using RaftKv.Node.Configuration;
+using RaftKv.Node.Raft;
+using RaftKv.Store.Commands;
+
+namespace RaftKv.Node.Cluster;
+
+/// <summary>Proposes batches to DotNext's Raft log on the leader, and forwards them from followers.</summary>
+public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, CommandFormats formats, IOptions<RaftKvOptions> options) : IProposer
+{
+    public string SelfId => view.Self.Id;
+
+    public Task<ClusterMember?> WaitForLeaderAsync(Deadline deadline) => view.WaitForLeaderAsync(deadline, CancellationToken.None);
+
+    public Task<ProposalResult[]> ForwardAsync(ClusterMember leader, IReadOnlyList<WriteCommand> commands, IReadOnlyList<Deadline> deadlines)
+        => peers.ProposeAsync(leader, commands, deadlines);
+
+    public async Task<ProposalResult[]?> ProposeAsync(IReadOnlyList<WriteCommand> commands, Deadline deadline)
+    {
+        var raft = view.Raft;
+
+        // Live only once this node leads and has committed its term's first entry, and only after
+        // LeaderChanged recorded that term: so the term below is the one this leadership has.
+        if (raft.LeadershipToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        var results = new ProposalResult[commands.Count];
+        var readable = RefuseUnreadable(commands, results);
+        if (readable.Count == 0)
+        {
+            return results;
+        }
+
+        var payload = CommandCodec.Encode([.. readable.Select(i => commands[i])]);
+        var outcomes = new AppliedOutcomes(payload, readable.Count);
+        var entry = new BinaryLogEntry { Term = leaderTerm.Current, Content = payload, Context = outcomes };
+        using var timeout = new CancellationTokenSource(deadline.Remaining);
+        ProposalResult failure;
+        try
+        {
+            // Returns once the entry is committed on a majority (each flushed) and applied here.
+            await raft.ReplicateAsync(entry, timeout.Token);
+            if (outcomes.IsApplied)
+            {
+                for (var i = 0; i < readable.Count; i++)
+                {
+                    results[readable[i]] = ProposalResult.Completed(outcomes[i]);
+                }
+
+                return results;
+            }
+
+            failure = ProposalResult.Unknown("The write was committed but this node did not see it applied.");
+        }
+        catch (NotLeaderException)
+        {
+            failure = ProposalResult.Unknown("Leadership changed while the write was in flight; it may still be committed.");
+        }
+        catch (OperationCanceledException)
+        {
+            failure = ProposalResult.Unknown($"The write was not committed within {options.Value.RequestTimeout.TotalSeconds:0.#} s; it may still be.");
+        }
+
+        foreach (var i in readable)
+        {
+            results[i] = failure;
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// Answers "not applied" to the commands of a kind some member cannot read yet, before they reach
+    /// any log; returns the positions of the others.
+    /// </summary>
+    private List<int> RefuseUnreadable(IReadOnlyList<WriteCommand> commands, ProposalResult[] results)
+    {
+        var clusterFormat = formats.ClusterFormat;
+        var readable = new List<int>(commands.Count);
+        for (var i = 0; i < commands.Count; i++)
+        {
+            var request = commands[i].Request;
+            var required = RequestRules.RequiredFormat(request);
+            if (required <= clusterFormat)
+            {
+                readable.Add(i);
+            }
+            else
+            {
+                results[i] = ProposalResult.NotApplied(
+                    $"A {request.Kind} needs command format {required}, and some member reads only format {clusterFormat}: finish upgrading the cluster.");
+            }
+        }
+
+        return readable;
+    }
+}
