@@ -43,7 +43,7 @@ public class ApplyBenchmarks
         value = TestData.Value(seed: 2);
 
         // Every key written, and at least as many requests as the table remembers.
-        for (var i = 0; i < Math.Max(KeyCount, KeyValueStore.RequestIdCapacity); i++)
+        for (var i = 0; i < Math.Max(KeyCount, RequestIdTable.LegacyCapacity); i++)
         {
             Put();
         }

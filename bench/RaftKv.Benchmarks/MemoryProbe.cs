@@ -43,7 +43,7 @@ internal static class MemoryProbe
             return 1;
         }
 
-        var ids = Math.Min(keys, KeyValueStore.RequestIdCapacity);
+        var ids = Math.Min(keys, RequestIdTable.LegacyCapacity);
         Console.WriteLine($"{keys:N0} keys: {TestData.Key(0).Length}-byte keys, {TestData.ValueBytes}-byte values ({TestData.Key(0).Length + TestData.ValueBytes} bytes of data per key), one put each; {(GCSettings.IsServerGC ? "server" : "workstation")} GC");
         Console.WriteLine($"{"",-40} {"MiB",10} {"per key, B",12}");
         Line("managed heap, empty", heapEmpty, null);

@@ -6,7 +6,7 @@ using RaftKv.Store.Results;
 namespace RaftKv.Benchmarks;
 
 /// <summary>
-/// Request-id deduplication with a full table (<see cref="KeyValueStore.RequestIdCapacity"/> ids): a retried
+/// Request-id deduplication with a full table (<see cref="RequestIdTable.LegacyCapacity"/> ids): a retried
 /// command answered from the table, and the table's lookup on its own. Lookups go round the ids in a shuffled
 /// order, so the table is not served from a hot cache line.
 /// </summary>
@@ -14,10 +14,10 @@ namespace RaftKv.Benchmarks;
 public class RequestIdBenchmarks
 {
     private const int KeyCount = 10_000;
-    private const int Capacity = KeyValueStore.RequestIdCapacity;
+    private const int Capacity = RequestIdTable.LegacyCapacity;
 
     private readonly KeyValueStore store = new();
-    private readonly RequestIdTable table = new(Capacity);
+    private readonly RequestIdTable table = new();
     private WriteCommand[] remembered = null!;
     private string[] presentIds = null!;
     private string[] absentIds = null!;
@@ -37,7 +37,7 @@ public class RequestIdBenchmarks
         var outcome = new CommandResult(CommandStatus.Applied, 1, PutResult.Empty);
         for (var i = 0; i < Capacity; i++)
         {
-            table.Add(presentIds[i], new RememberedRequest((ulong)i, outcome));
+            table.Add(presentIds[i], (ulong)i, outcome);
         }
 
         absentIds = [.. Enumerable.Range(Capacity, Capacity).Select(i => TestData.RequestId(i))];

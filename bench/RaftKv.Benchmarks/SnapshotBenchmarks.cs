@@ -6,7 +6,7 @@ namespace RaftKv.Benchmarks;
 
 /// <summary>
 /// A snapshot of 100,000 or 1,000,000 keys with 100-byte values, each written by one put, so the request-id table is
-/// full too (<see cref="KeyValueStore.RequestIdCapacity"/> ids): what a node writes to disk and a lagging follower installs.
+/// full too (<see cref="RequestIdTable.LegacyCapacity"/> ids): what a node writes to disk and a lagging follower installs.
 /// </summary>
 [MemoryDiagnoser]
 public class SnapshotBenchmarks

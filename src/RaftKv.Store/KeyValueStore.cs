@@ -9,7 +9,8 @@ namespace RaftKv.Store;
 /// <summary>
 /// The replicated state and the deterministic applier over it: the MVCC keyspace (etcd's data
 /// model: one store revision, per-key histories, compaction, leases) and the request-id table. The same
-/// commands in the same order give the same state on every node. No clock, no randomness.
+/// entries in the same order give the same state on every node. No clock, no randomness: time comes
+/// only from the leaders' stamps on the entries (<see cref="BeginEntry"/>).
 /// </summary>
 /// <remarks>
 /// Raft applies commands one at a time. Each applied command publishes a new immutable
@@ -18,16 +19,13 @@ namespace RaftKv.Store;
 /// </remarks>
 public sealed class KeyValueStore
 {
-    /// <summary>How many recent request ids every node remembers. Part of the replicated state, so a constant.</summary>
-    public const int RequestIdCapacity = 100_000;
-
     private readonly Lock applying = new();
 
     /// <summary>Keys with history a compaction may drop, by the revision that superseded their older version (ascending).</summary>
     private readonly Queue<(long Revision, byte[] Key)> compactable = new();
 
     private volatile KeyspaceView view = KeyspaceView.Empty;
-    private RequestIdTable requests = new(RequestIdCapacity);
+    private RequestIdTable requests = new();
 
     /// <summary>The latest applied state.</summary>
     public KeyspaceView View => view;
@@ -37,6 +35,27 @@ public sealed class KeyValueStore
     /// thread and in revision order. It must not block: it holds up every later command.
     /// </summary>
     public Action<RevisionChanges>? Changed { get; set; }
+
+    /// <summary>How many request ids are remembered, and how many of them are client keys.</summary>
+    public (int All, int ClientKeys) RememberedRequestIds
+    {
+        get
+        {
+            lock (applying)
+            {
+                return (requests.Count, requests.ClientKeyCount);
+            }
+        }
+    }
+
+    /// <summary>Starts a log entry, before its commands: its stamp (null for an entry without one) ages the request ids.</summary>
+    public void BeginEntry(EntryStamp? stamp)
+    {
+        lock (applying)
+        {
+            requests.BeginEntry(stamp);
+        }
+    }
 
     /// <summary>Applies one command, at most once per request id.</summary>
     public CommandResult Apply(WriteCommand command)
@@ -51,8 +70,14 @@ public sealed class KeyValueStore
                     : new CommandResult(CommandStatus.RequestIdReused, view.Revision, null);
             }
 
+            // Refused, and not remembered: a retry may succeed once older keys have aged out.
+            if (!requests.CanRemember(command.RequestId))
+            {
+                return CommandResult.Rejected(CommandError.IdempotencyKeysFull, view.Revision, view.CompactRevision);
+            }
+
             var result = ApplyNew(command.Request);
-            requests.Add(command.RequestId, new RememberedRequest(fingerprint, result.ForReplay()));
+            requests.Add(command.RequestId, fingerprint, result.ForReplay());
             return result;
         }
     }
@@ -123,18 +148,14 @@ public sealed class KeyValueStore
     {
         lock (applying)
         {
-            return new StoreSnapshot(view, requests.InArrivalOrder());
+            return new StoreSnapshot(view, requests.InArrivalOrder(), requests.LogTime);
         }
     }
 
     /// <summary>Replaces the whole state with a snapshot's.</summary>
     public void Restore(StoreSnapshot snapshot)
     {
-        var restoredRequests = new RequestIdTable(RequestIdCapacity, snapshot.Requests.Count);
-        foreach (var (id, request) in snapshot.Requests)
-        {
-            restoredRequests.Add(id, request);
-        }
+        var restoredRequests = RequestIdTable.Restore(snapshot.Requests, snapshot.LogTime);
 
         // Every version with an older one behind it was superseded at its own revision.
         var restoredCompactable = snapshot.View.Keys.Range([0], null)

@@ -83,6 +83,22 @@ public sealed class CodecTests
     }
 
     [Fact]
+    public void An_entry_carries_the_leaders_stamp_and_a_forwarded_batch_has_none()
+    {
+        var stamp = new EntryStamp(1_800_000_000_123, new RequestIdPolicy(3_600_000, 1_000_000, 10_000));
+        var commands = Samples.Take(3).ToList();
+
+        var entry = CommandCodec.DecodeEntry(CommandCodec.EncodeEntry(stamp, commands), out var decodedStamp);
+        var forwarded = CommandCodec.DecodeEntry(CommandCodec.Encode(commands), out var noStamp);
+
+        Assert.Equal(stamp, decodedStamp);
+        Assert.Null(noStamp);
+        Assert.Equal(CommandCodec.BaseFormatVersion, CommandCodec.Encode(commands)[0]);
+        Assert.Equal(CommandCodec.Encode(commands), CommandCodec.Encode(entry));
+        Assert.Equal(CommandCodec.Encode(commands), CommandCodec.Encode(forwarded));
+    }
+
+    [Fact]
     public void Results_round_trip()
     {
         var kv = new KeyValue(B("k"), B("v"), 2, 3, 2, 0);

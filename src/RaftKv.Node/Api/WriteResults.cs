@@ -13,6 +13,8 @@ public static class WriteResults
             {
                 { Status: CommandStatus.Applied } outcome => applied(outcome),
                 { Status: CommandStatus.RequestIdReused } => Problems.IdempotencyKeyReused(),
+                { Error: CommandError.IdempotencyKeysFull } => Problems.Unavailable(context,
+                    "The cluster remembers as many idempotency keys as it may (RaftKv:IdempotencyCapacity); the write was not applied. Retry later, when older keys have aged out."),
                 var rejected => Problems.Rejected(rejected),
             },
             ProposalStatus.NotApplied or ProposalStatus.NotLeader or ProposalStatus.Overloaded => Problems.Unavailable(context, result.Detail ?? "The write was not applied."),

@@ -7,8 +7,17 @@ using RaftKv.Store.Commands;
 namespace RaftKv.Node.Cluster;
 
 /// <summary>Proposes batches to DotNext's Raft log on the leader, and forwards them from followers.</summary>
-public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, CommandFormats formats, IOptions<RaftKvOptions> options) : IProposer
+public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, CommandFormats formats, TimeProvider time, IOptions<RaftKvOptions> options) : IProposer
 {
+    /// <summary>
+    /// The request-id rules this leader writes into its entries. A server-made id is retried only
+    /// within its request's timeout, so it is kept twice that, and at least 10 s.
+    /// </summary>
+    private readonly RequestIdPolicy policy = new(
+        (long)options.Value.IdempotencyRetention.TotalMilliseconds,
+        options.Value.IdempotencyCapacity,
+        (long)Math.Max(10_000, 2 * options.Value.RequestTimeout.TotalMilliseconds));
+
     public string SelfId => view.Self.Id;
 
     public Task<ClusterMember?> WaitForLeaderAsync(Deadline deadline) => view.WaitForLeaderAsync(deadline, CancellationToken.None);
@@ -34,7 +43,7 @@ public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerCl
             return results;
         }
 
-        var payload = CommandCodec.Encode([.. readable.Select(i => commands[i])]);
+        var payload = CommandCodec.EncodeEntry(new EntryStamp(time.GetUtcNow().ToUnixTimeMilliseconds(), policy), [.. readable.Select(i => commands[i])]);
         var outcomes = new AppliedOutcomes(payload, readable.Count);
         var entry = new BinaryLogEntry { Term = leaderTerm.Current, Content = payload, Context = outcomes };
         using var timeout = new CancellationTokenSource(deadline.Remaining);

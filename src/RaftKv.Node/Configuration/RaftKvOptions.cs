@@ -29,6 +29,21 @@ public sealed class RaftKvOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a client's <c>Idempotency-Key</c> is remembered after its write, measured on the
+    /// leaders' clocks: a retry within it is answered with the first outcome, a later one is a new
+    /// write. The leader writes it into every log entry, so all replicas age keys alike.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How many client idempotency keys the cluster remembers at most (written into every log entry,
+    /// like the retention): a write with a new key past it answers 503, and no key is forgotten early.
+    /// </summary>
+    [Range(1, 100_000_000)]
+    public int IdempotencyCapacity { get; set; } = 1_000_000;
+
     /// <summary>Writes waiting to be proposed, on this node, past which a write is refused with 503 (not applied).</summary>
     [Range(1, 10_000_000)]
     public int MaxQueuedWrites { get; set; } = 20_000;

@@ -61,6 +61,7 @@ public static class EtcdErrors
         CommandError.LeaseNotFound => LeaseNotFound(),
         CommandError.KeyNotFound => KeyNotFound(),
         CommandError.LeaseExists => LeaseExists(),
+        CommandError.IdempotencyKeysFull => TooManyRequests(),
         _ => Invalid("etcdserver: the request breaks a rule of the store; nothing was changed"),
     };
 

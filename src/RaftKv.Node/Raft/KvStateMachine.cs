@@ -97,7 +97,8 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
         {
             try
             {
-                var commands = Decode(payload);
+                var commands = Decode(payload, out var stamp);
+                Store.BeginEntry(stamp);
 
                 // Only this node's own proposals carry a context, and only if it is for this very entry.
                 var results = entry.Context is AppliedOutcomes proposed && proposed.IsFor(payload) ? proposed : null;
@@ -165,8 +166,8 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
         lifetime.Dispose();
     }
 
-    private static List<WriteCommand> Decode(ReadOnlySequence<byte> payload)
-        => payload.IsSingleSegment ? CommandCodec.Decode(payload.FirstSpan) : CommandCodec.Decode(payload.ToArray());
+    private static List<WriteCommand> Decode(ReadOnlySequence<byte> payload, out EntryStamp? stamp)
+        => payload.IsSingleSegment ? CommandCodec.DecodeEntry(payload.FirstSpan, out stamp) : CommandCodec.DecodeEntry(payload.ToArray(), out stamp);
 
     private async Task WriteAsync(StoreSnapshot state, long index, long term, CancellationToken token)
     {

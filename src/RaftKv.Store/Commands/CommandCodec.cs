@@ -9,15 +9,19 @@ namespace RaftKv.Store.Commands;
 /// and its kind. Also the body of writes a follower forwards to the leader.
 /// </summary>
 /// <remarks>
-/// Layout (little-endian, lengths as int32): format byte, command count, then per command: request
-/// id (UTF-8), request kind byte, request body. A body is the fields of its request in declaration
-/// order; a transaction nests its operations, each with its kind byte. Format 1 was the register
-/// before the MVCC keyspace; this version does not read it.
+/// Layout (little-endian, lengths as int32): format byte; in format 3 only, the leader's
+/// <see cref="EntryStamp"/> (int64 Unix milliseconds, int64 client-key retention in milliseconds,
+/// int32 client-key capacity, int64 server-id retention in milliseconds); command count, then per
+/// command: request id (UTF-8), request kind byte, request body. A body is the fields of its request
+/// in declaration order; a transaction nests its operations, each with its kind byte. Format 2 has
+/// no stamp: it is what leaders of the previous version write, and the body of forwarded writes,
+/// which any version reads. Format 1 was the register before the MVCC keyspace; this version does
+/// not read it.
 /// </remarks>
 public static class CommandCodec
 {
-    /// <summary>The command format this version writes, and the newest it reads.</summary>
-    public const byte FormatVersion = 2;
+    /// <summary>The entry format this version writes, and the newest it reads.</summary>
+    public const byte FormatVersion = 3;
 
     /// <summary>The oldest format of the MVCC keyspace: every member of a cluster of this store reads at least this.</summary>
     public const byte BaseFormatVersion = 2;
@@ -27,34 +31,32 @@ public static class CommandCodec
 
     private const int MaxRequestIdBytes = 1024;
 
-    public static byte[] Encode(IReadOnlyCollection<WriteCommand> commands)
-    {
-        var writer = new PayloadWriter(64 + (commands.Count * 128));
-        writer.WriteByte(FormatVersion);
-        writer.WriteInt32(commands.Count);
-        foreach (var command in commands)
-        {
-            writer.WriteString(command.RequestId);
-            WriteRequest(writer, command.Request);
-        }
-
-        return writer.ToArray();
-    }
+    /// <summary>A batch without a stamp (format 2): the body of forwarded writes, readable by every version of the MVCC keyspace.</summary>
+    public static byte[] Encode(IReadOnlyCollection<WriteCommand> commands) => Encode(null, commands);
 
     public static byte[] Encode(WriteCommand command) => Encode([command]);
 
-    /// <summary>Decodes a batch; every array is copied, so the input buffer may be reused afterwards.</summary>
-    /// <exception cref="InvalidDataException">The input is not a well-formed batch of this format, or of an older one this version cannot read.</exception>
-    public static List<WriteCommand> Decode(ReadOnlySpan<byte> input)
+    /// <summary>A log entry: the batch with the proposing leader's stamp (format 3).</summary>
+    public static byte[] EncodeEntry(EntryStamp stamp, IReadOnlyCollection<WriteCommand> commands) => Encode(stamp, commands);
+
+    /// <summary>Decodes a batch, of either format, without its stamp; every array is copied, so the input buffer may be reused afterwards.</summary>
+    /// <exception cref="InvalidDataException">The input is not a well-formed batch of a format this version reads.</exception>
+    public static List<WriteCommand> Decode(ReadOnlySpan<byte> input) => DecodeEntry(input, out _);
+
+    /// <summary>Decodes a log entry: its commands, and its stamp (null in format 2).</summary>
+    /// <exception cref="InvalidDataException">The input is not a well-formed batch of a format this version reads.</exception>
+    public static List<WriteCommand> DecodeEntry(ReadOnlySpan<byte> input, out EntryStamp? stamp)
     {
         var reader = new PayloadReader(input);
         var format = reader.ReadByte();
-        if (format != FormatVersion)
+        if (format is < BaseFormatVersion or > FormatVersion)
         {
             throw new InvalidDataException(format > FormatVersion
                 ? $"The command format {format} is newer than this version understands ({FormatVersion}): upgrade this node."
                 : $"The command format {format} predates the MVCC keyspace and is not readable by this version.");
         }
+
+        stamp = format >= 3 ? ReadStamp(ref reader) : null;
 
         var count = reader.ReadCount(minElementBytes: 5);
         var commands = new List<WriteCommand>(count);
@@ -74,6 +76,46 @@ public static class CommandCodec
         }
 
         return commands;
+    }
+
+    private static byte[] Encode(EntryStamp? stamp, IReadOnlyCollection<WriteCommand> commands)
+    {
+        var writer = new PayloadWriter(64 + (commands.Count * 128));
+        if (stamp is { } given)
+        {
+            writer.WriteByte(FormatVersion);
+            writer.WriteInt64(given.UnixMilliseconds);
+            writer.WriteInt64(given.Policy.ClientKeyRetentionMilliseconds);
+            writer.WriteInt32(given.Policy.ClientKeyCapacity);
+            writer.WriteInt64(given.Policy.ServerIdRetentionMilliseconds);
+        }
+        else
+        {
+            writer.WriteByte(BaseFormatVersion);
+        }
+
+        writer.WriteInt32(commands.Count);
+        foreach (var command in commands)
+        {
+            writer.WriteString(command.RequestId);
+            WriteRequest(writer, command.Request);
+        }
+
+        return writer.ToArray();
+    }
+
+    private static EntryStamp ReadStamp(ref PayloadReader reader)
+    {
+        var time = reader.ReadInt64();
+        var clientRetention = reader.ReadInt64();
+        var clientCapacity = reader.ReadInt32();
+        var serverRetention = reader.ReadInt64();
+        if (time <= 0 || clientRetention < 0 || clientCapacity < 0 || serverRetention < 0)
+        {
+            throw new InvalidDataException($"A malformed entry stamp: time {time}, retentions {clientRetention} and {serverRetention} ms, capacity {clientCapacity}.");
+        }
+
+        return new EntryStamp(time, new RequestIdPolicy(clientRetention, clientCapacity, serverRetention));
     }
 
     internal static void WriteRequest(PayloadWriter writer, Request request)

@@ -37,6 +37,9 @@ public enum CommandError : byte
 
     /// <summary>A grant of a lease id that is already granted.</summary>
     LeaseExists = 6,
+
+    /// <summary>A request with a new client idempotency key while the store remembers as many as its policy allows.</summary>
+    IdempotencyKeysFull = 7,
 }
 
 /// <summary>The answer to one command, remembered per request id so that a retry gets the first answer.</summary>

@@ -32,7 +32,7 @@ public static class ResultCodec
         }
 
         var error = reader.ReadByte();
-        if (error > (byte)CommandError.LeaseExists)
+        if (error > (byte)CommandError.IdempotencyKeysFull)
         {
             throw new InvalidDataException($"Unknown command error {error}.");
         }

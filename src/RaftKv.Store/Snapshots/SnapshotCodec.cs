@@ -17,12 +17,20 @@ namespace RaftKv.Store.Snapshots;
 /// Layout (little-endian): magic "RKVS", int32 format; revision, compact revision; key count, then
 /// per key in ascending order: key, version count, versions oldest first (tombstone flag, value
 /// unless a tombstone, modRevision, int32 subRevision, createRevision, version, lease); lease count, then per lease its
-/// id and granted TTL (the keys attached to it are those whose current version names it); request count, then per request, oldest first: id, fingerprint,
-/// result (<see cref="ResultCodec"/>); the hash of everything before it, and "REND".
+/// id and granted TTL (the keys attached to it are those whose current version names it); the log's clock (int64 Unix
+/// milliseconds); request count, then per request, oldest first: id, stamp (int64), fingerprint,
+/// result (<see cref="ResultCodec"/>); the hash of everything before it, and "REND". Format 3, read too,
+/// had no clock and no stamps: they read as 0, as before the log had a clock.
 /// </remarks>
 public static class SnapshotCodec
 {
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
+
+    /// <summary>The oldest format this version reads.</summary>
+    public const int OldestReadableFormat = 3;
+
+    /// <summary>A sanity bound on the request ids a snapshot may list, checked before anything is allocated for them.</summary>
+    private const int MaxRequestIds = 100_000_000;
 
     private const uint Magic = 0x53564B52; // "RKVS"
     private const uint EndMarker = 0x444E4552; // "REND"
@@ -93,11 +101,13 @@ public static class SnapshotCodec
             chunk.WriteInt64(lease.Ttl);
         }
 
+        chunk.WriteInt64(snapshot.LogTime);
         chunk.WriteInt32(snapshot.Requests.Count);
         var result = new PayloadWriter();
         foreach (var (id, request) in snapshot.Requests)
         {
             chunk.WriteString(id);
+            chunk.WriteInt64(request.Stamp);
             chunk.WriteUInt64(request.Fingerprint);
             result.Clear();
             ResultCodec.Write(result, request.Result);
@@ -124,9 +134,9 @@ public static class SnapshotCodec
             }
 
             var format = reader.ReadInt32();
-            if (format != FormatVersion)
+            if (format is < OldestReadableFormat or > FormatVersion)
             {
-                throw new InvalidDataException($"The snapshot format {format} is not readable by this version, which reads format {FormatVersion}.");
+                throw new InvalidDataException($"The snapshot format {format} is not readable by this version, which reads formats {OldestReadableFormat} to {FormatVersion}.");
             }
 
             var revision = reader.ReadInt64();
@@ -159,15 +169,26 @@ public static class SnapshotCodec
                 granted.Add((reader.ReadInt64(), reader.ReadInt64()));
             }
 
-            var requestCount = ReadCount(reader, KeyValueStore.RequestIdCapacity);
-            var requests = new List<KeyValuePair<string, RememberedRequest>>(requestCount);
+            var hasClock = format >= 4;
+            var logTime = hasClock ? reader.ReadInt64() : 0;
+            var requestCount = ReadCount(reader, MaxRequestIds);
+            var requests = new List<KeyValuePair<string, RememberedRequest>>(Math.Min(requestCount, 1 << 20));
+            var previousStamp = 0L;
             for (var i = 0; i < requestCount; i++)
             {
                 var id = PayloadReader.StrictUtf8.GetString(ReadBytes(reader, MaxRequestIdBytes));
+                var stamp = hasClock ? reader.ReadInt64() : 0;
+                // Ids arrive in log order and the log's clock never moves back.
+                if (stamp < previousStamp || stamp > logTime)
+                {
+                    throw new InvalidDataException($"Request id '{id}' is stamped {stamp}, out of order (after {previousStamp}) or past the log's clock ({logTime}).");
+                }
+
                 var fingerprint = reader.ReadUInt64();
                 var encoded = new PayloadReader(ReadBytes(reader, MaxResultBytes));
                 var result = ResultCodec.Read(ref encoded);
-                requests.Add(new(id, new RememberedRequest(fingerprint, result)));
+                requests.Add(new(id, new RememberedRequest(fingerprint, result, stamp)));
+                previousStamp = stamp;
             }
 
             var expected = hashing.CurrentHash;
@@ -194,7 +215,7 @@ public static class SnapshotCodec
             }
 
             var leases = LeaseTable.From(granted, attached);
-            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests);
+            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests, logTime);
         }
         catch (EndOfStreamException e)
         {

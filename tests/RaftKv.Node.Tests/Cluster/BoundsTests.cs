@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using Etcdserverpb;
@@ -10,11 +11,13 @@ using Grpc.Net.Client;
 
 namespace RaftKv.Node.Tests.Cluster;
 
-/// <summary>A three-node cluster with tiny load bounds, so that bursts a test can make overload it.</summary>
-public sealed class OverloadClusterFixture : IAsyncLifetime
+/// <summary>A three-node cluster with tiny bounds: bursts a test can make overload it, and idempotency keys age out in seconds.</summary>
+public sealed class BoundsClusterFixture : IAsyncLifetime
 {
     /// <summary>The bound on bytes of request bodies being received (the smallest allowed).</summary>
     public const int BodyBytesInFlight = 1024 * 1024;
+
+    public static readonly TimeSpan IdempotencyRetention = TimeSpan.FromSeconds(3);
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -24,6 +27,7 @@ public sealed class OverloadClusterFixture : IAsyncLifetime
             ["RaftKv:MaxQueuedWrites"] = "1",
             ["RaftKv:MaxPendingReads"] = "1",
             ["RaftKv:MaxRequestBodyBytesInFlight"] = BodyBytesInFlight.ToString(CultureInfo.InvariantCulture),
+            ["RaftKv:IdempotencyRetention"] = IdempotencyRetention.ToString(),
 
             // So that a stalled body is cut off within seconds, not the half minute the default allows it.
             ["RaftKv:MinRequestBodyBytesPerSecond"] = "262144",
@@ -33,11 +37,12 @@ public sealed class OverloadClusterFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Overload is refused cleanly: a request the node cannot take is answered 503 with Retry-After
-/// (gRPC: etcd's "too many requests") before it is proposed, and is never applied.
+/// What the node's bounds do when they are reached. Overload is refused cleanly: a request the node
+/// cannot take is answered 503 with Retry-After (gRPC: etcd's "too many requests") before it is
+/// proposed, and is never applied. An idempotency key is remembered for its retention, and no longer.
 /// </summary>
 [Collection(ClusterTestGroup.Name)]
-public sealed class OverloadTests(OverloadClusterFixture fixture, ITestOutputHelper output) : IClassFixture<OverloadClusterFixture>
+public sealed class BoundsTests(BoundsClusterFixture fixture, ITestOutputHelper output) : IClassFixture<BoundsClusterFixture>
 {
     private const int Burst = 200;
 
@@ -201,6 +206,32 @@ public sealed class OverloadTests(OverloadClusterFixture fixture, ITestOutputHel
         {
             Assert.Null(await Cluster.Client(leader).ReadAsync($"slow/{i}"));
         }
+    }
+
+    [Fact]
+    public async Task A_retry_within_the_idempotency_retention_is_answered_with_the_first_outcome_and_one_after_it_is_a_new_write()
+    {
+        var leader = await Cluster.WaitForLeaderAsync();
+        var follower = Cluster.Ids.First(id => id != leader);
+        var key = $"idempotency/{Guid.NewGuid():N}";
+        var idempotencyKey = Guid.NewGuid().ToString("N");
+
+        var first = await PutWithKeyAsync(follower, key, idempotencyKey);
+        var retry = await PutWithKeyAsync(leader, key, idempotencyKey);
+        Assert.Equal(first, retry);
+
+        // The key's retention is measured on the leaders' clocks, from the first write's entry.
+        await Task.Delay(BoundsClusterFixture.IdempotencyRetention + TimeSpan.FromSeconds(1));
+        var late = await PutWithKeyAsync(follower, key, idempotencyKey);
+        Assert.True(late > first, $"the late retry was answered with revision {late}, the first write's was {first}");
+        Assert.Equal(late, await PutWithKeyAsync(leader, key, idempotencyKey));
+    }
+
+    private async Task<long> PutWithKeyAsync(string node, string key, string idempotencyKey)
+    {
+        using var response = await Cluster.Client(node).PutAsync(key, "v", "", ("Idempotency-Key", idempotencyKey));
+        await Http.EnsureAsync(response, HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("revision").GetInt64();
     }
 
     private HttpClient BurstClient(string id)
