@@ -7,6 +7,8 @@
 #                     [--read-consistency linearizable|lease|local] [--seed N] [--check-time-limit S]
 #                     [--api http|grpc]   (grpc: the register workload through etcd's gRPC API;
 #                                          linearizable or local reads only)
+#                     [--retry-unknown]   (register and bank: every write carries an idempotency key, and a
+#                                          write of unknown outcome is resent under it for up to 20 s)
 #
 # Leaves history.jsonl, nemesis.jsonl, results.json, report.html and each node's log in the run
 # folder (default .run/jepsen/<time>). Exits 0 only if every checker passed: 1 on a violation,

@@ -47,7 +47,7 @@ public static class NodeSetup
             // messages by DotNext. A server-wide cap would turn a large AppendEntries into a failure.
             kestrel.Limits.MaxRequestBodySize = null;
 
-            // A client cannot hold a connection, or memory, for long by being slow: see RequestBody for the bytes in flight.
+            // A client cannot hold a connection, or memory, for long by being slow: see RequestBodies for the bytes in flight.
             kestrel.Limits.MaxRequestBufferSize = RequestBodies.ConnectionBufferBytes;
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
             kestrel.Limits.MaxConcurrentUpgradedConnections = options.MaxConnections;

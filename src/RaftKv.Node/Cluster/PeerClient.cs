@@ -25,7 +25,7 @@ public sealed class PeerClient(HttpClient http)
     /// <summary>Asks the leader to propose a batch of commands, each by its own deadline.</summary>
     /// <returns>
     /// One answer per command. A failure to connect is <see cref="ProposalStatus.NotLeader"/> for all
-    /// (nothing was sent); any later failure is unknown for all.
+    /// (nothing was sent), and a 4xx refusal not applied for all; any other failure is unknown for all.
     /// </returns>
     public async Task<ProposalResult[]> ProposeAsync(ClusterMember leader, IReadOnlyList<WriteCommand> commands, IReadOnlyList<Deadline> deadlines)
     {

@@ -1,5 +1,6 @@
 using RaftKv.Client;
 using RaftKv.Robustness.Harness;
+using RaftKv.Robustness.History;
 using RaftKv.Robustness.Report;
 using RaftKv.Testing;
 
@@ -7,7 +8,8 @@ namespace RaftKv.Robustness.Tests.Runs;
 
 /// <summary>
 /// Short robustness runs on real five-node clusters, as CI runs them: each must come out valid,
-/// and a run with stale-prone reads must be caught. Longer runs: scripts/jepsen.sh.
+/// and a run with stale-prone reads must be caught. Longer runs: scripts/jepsen.sh. The register and bank
+/// runs retry unknown writes under their idempotency keys (<c>--retry-unknown</c>), as CI's option.
 /// </summary>
 [Collection(Name)]
 public sealed class ShortRunTests(ITestOutputHelper output)
@@ -18,16 +20,20 @@ public sealed class ShortRunTests(ITestOutputHelper output)
     [Fact]
     public async Task Register_under_partitions_kills_and_pauses_is_linearizable()
     {
-        var check = await RunAsync("register-all-faults", new RunOptions { Workload = "register", Nemesis = ["partition", "kill", "pause"], Seed = 2 });
+        var check = await RunAsync("register-all-faults", new RunOptions { Workload = "register", Nemesis = ["partition", "kill", "pause"], Seed = 2, RetryUnknown = true });
         Assert.True(check.Valid, check.Summary);
+        AssertOnlyUnresolvedWritesAreUnknown(check);
+        AssertSomeUnknownWriteWasResolved(check);
     }
 
     /// <summary>The same register workload and checker through etcd's v3 gRPC API: Range, Put and a Txn for the cas.</summary>
     [Fact]
     public async Task Register_over_grpc_under_partitions_kills_and_pauses_is_linearizable()
     {
-        var check = await RunAsync("register-grpc-all-faults", new RunOptions { Workload = "register", Api = "grpc", Nemesis = ["partition", "kill", "pause"], Seed = 9 });
+        var check = await RunAsync("register-grpc-all-faults", new RunOptions { Workload = "register", Api = "grpc", Nemesis = ["partition", "kill", "pause"], Seed = 9, RetryUnknown = true });
         Assert.True(check.Valid, check.Summary);
+        AssertOnlyUnresolvedWritesAreUnknown(check);
+        AssertSomeUnknownWriteWasResolved(check);
     }
 
     [Fact]
@@ -53,8 +59,9 @@ public sealed class ShortRunTests(ITestOutputHelper output)
     [Fact]
     public async Task Bank_under_partitions_kills_and_pauses_keeps_its_invariants()
     {
-        var check = await RunAsync("bank-all-faults", new RunOptions { Workload = "bank", Nemesis = ["partition", "kill", "pause"], Seed = 6 });
+        var check = await RunAsync("bank-all-faults", new RunOptions { Workload = "bank", Nemesis = ["partition", "kill", "pause"], Seed = 6, RetryUnknown = true });
         Assert.True(check.Valid, check.Summary);
+        AssertOnlyUnresolvedWritesAreUnknown(check);
     }
 
     [Fact]
@@ -86,6 +93,30 @@ public sealed class ShortRunTests(ITestOutputHelper output)
         Assert.NotEmpty(check.Violating);
     }
 
+    /// <summary>
+    /// Every write whose first answer was unknown went through the retries, and it ends info only if no retry settled
+    /// it: so the history's unknown writes are exactly the unresolved ones.
+    /// </summary>
+    private static void AssertOnlyUnresolvedWritesAreUnknown(CheckResult check)
+    {
+        var retries = Assert.NotNull(check.UnknownWriteRetries);
+        var unknownWrites = check.Operations.Count(o => o.F is OperationFunction.Write or OperationFunction.Cas or OperationFunction.Transfer or OperationFunction.Init
+            && o.Type == OperationOutcome.Info);
+        Assert.True(retries.Unknown - retries.Resolved == unknownWrites, $"{unknownWrites} writes ended unknown, but {retries}.");
+    }
+
+    /// <summary>
+    /// The retries work against real nodes: kills and pauses of a leader with writes in flight leave some writes unknown
+    /// (12 to 17 in 30 s in these two runs), and a retry under the same key settles them once the fault heals. Not asked
+    /// of the bank run, whose reads before each transfer leave only one or two writes in flight at a fault.
+    /// </summary>
+    private static void AssertSomeUnknownWriteWasResolved(CheckResult check)
+    {
+        var retries = Assert.NotNull(check.UnknownWriteRetries);
+        Assert.True(retries.Unknown > 0, "No write's first answer was unknown in this run, so the retries went untested; the faults did not cut off any write in flight.");
+        Assert.True(retries.Resolved > 0, $"No retry settled an unknown write: {retries}.");
+    }
+
     private async Task<CheckResult> RunAsync(string name, RunOptions options)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"{TestCluster.Marker}jepsen-{name}-{Guid.NewGuid():N}");
@@ -93,7 +124,7 @@ public sealed class ShortRunTests(ITestOutputHelper output)
         CheckResult? check = null;
         try
         {
-            check = await new Runner(options with { Out = folder, TimeLimit = TimeSpan.FromSeconds(30), Rate = 40 }, log).RunAsync();
+            check = await new Runner(options with { Out = folder, TimeLimit = TimeSpan.FromSeconds(25), Rate = 40 }, log).RunAsync();
             return check;
         }
         finally

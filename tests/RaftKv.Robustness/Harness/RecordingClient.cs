@@ -10,8 +10,15 @@ namespace RaftKv.Robustness.Harness;
 /// request, and exactly one completion after it, mapped the Jepsen way (ok, fail = definitely not
 /// applied, info = unknown). The register workload's operations over the HTTP API (<c>--api http</c>).
 /// </summary>
-public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, IReadOnlyList<string> nodeIds, Consistency readConsistency) : IRegisterClient
+/// <param name="retryUnknown">
+/// Under <c>--retry-unknown</c>: gives every put, cas, init and transfer an <c>Idempotency-Key</c> of its own and resends
+/// it under that key while its outcome is unknown (<see cref="UnknownWriteRetry"/>). Null: one attempt, no key.
+/// </param>
+public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, IReadOnlyList<string> nodeIds, Consistency readConsistency, UnknownWriteRetry? retryUnknown = null) : IRegisterClient
 {
+    /// <summary>The answer to a request whose <c>Idempotency-Key</c> was already used for a different one.</summary>
+    private const int KeyReusedStatus = 422;
+
     /// <summary>The server's largest page: a lease read must see every key under its prefix at once.</summary>
     private const int MaxPage = 10_000;
 
@@ -33,7 +40,7 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
     public async Task<HistoryEvent> WriteAsync(int process, string key, string value, int node, WriteOptions? options = null)
     {
         var invoke = Record(HistoryEvent.InvokeWrite(process, key, value, HistoryClock.Now(), nodeIds[node]) with { Lease = options?.Lease });
-        var result = await client.PutAsync(key, Encoding.UTF8.GetBytes(value), options, node);
+        var result = await PutAsync(key, Encoding.UTF8.GetBytes(value), options, node);
         var type = Map(result.Outcome);
         return Record(invoke.Complete(type, HistoryClock.Now()) with { Revision = type == HistoryEventType.Ok ? result.Revision : null });
     }
@@ -132,7 +139,7 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
     public async Task<HistoryEvent> CasAsync(int process, string key, string expected, string value, int node)
     {
         var invoke = Record(HistoryEvent.InvokeCas(process, key, expected, value, HistoryClock.Now(), nodeIds[node]));
-        var result = await client.PutAsync(key, Encoding.UTF8.GetBytes(value), new WriteOptions { IfValue = expected }, node);
+        var result = await PutAsync(key, Encoding.UTF8.GetBytes(value), new WriteOptions { IfValue = expected }, node);
         return Record(invoke.Complete(Map(result.Outcome), HistoryClock.Now()));
     }
 
@@ -140,7 +147,7 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
     public async Task<HistoryEvent> InitAccountsAsync(int process, string prefix, Balances balances, int node)
     {
         var invoke = Record(HistoryEvent.InvokeInit(process, prefix, balances, HistoryClock.Now(), nodeIds[node]));
-        var result = await client.TxnAsync(new TxnRequest
+        var result = await TxnAsync(new TxnRequest
         {
             Compare = [.. balances.Accounts.Keys.Select(account => Compare.Absent(AccountKey(prefix, account)))],
             Success = [.. balances.Accounts.Select(account => TxnOp.Put(AccountKey(prefix, account.Key), Decimal(account.Value)))],
@@ -166,7 +173,7 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
             return Record(invoke.CompleteBank(HistoryEventType.Fail, HistoryClock.Now()));
         }
 
-        var result = await client.TxnAsync(new TxnRequest
+        var result = await TxnAsync(new TxnRequest
         {
             Compare = [Compare.ModRevision(fromKey, CompareResult.Equal, from.ModRevision), Compare.ModRevision(toKey, CompareResult.Equal, to.ModRevision)],
             Success = [TxnOp.Put(fromKey, Decimal(Balance(from) - transfer.Amount)), TxnOp.Put(toKey, Decimal(Balance(to) + transfer.Amount))],
@@ -192,6 +199,65 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
         var balances = new Balances(page.Items.Select(item => new KeyValuePair<int, long>(Account(prefix, item.Key), Balance(item))));
         return Record(invoke.CompleteBank(HistoryEventType.Ok, HistoryClock.Now(), page.Revision, balances));
     }
+
+    /// <summary>
+    /// A put, sent once; or, under <c>--retry-unknown</c>, under a key of its own and resent while its outcome is unknown.
+    /// The result is then the answer that settled it, or the first attempt's unknown one.
+    /// </summary>
+    private async Task<WriteResult> PutAsync(string key, byte[] value, WriteOptions? options, int node)
+    {
+        if (retryUnknown is null)
+        {
+            return await client.PutAsync(key, value, options, node);
+        }
+
+        var idempotencyKey = retryUnknown.NewKey();
+        var keyed = (options ?? new WriteOptions()) with { IdempotencyKey = idempotencyKey };
+        var first = await client.PutAsync(key, value, keyed, node);
+        if (!IsUnknown(first.Outcome, first.StatusCode, idempotencyKey, first.Detail))
+        {
+            return first;
+        }
+
+        var (settled, answer) = await retryUnknown.ResolveAsync(
+            nodeIds.Count, at => client.PutAsync(key, value, keyed, at), retry => Settles(retry.Outcome, retry.StatusCode, idempotencyKey, retry.Detail));
+        return settled ? answer : first;
+    }
+
+    /// <summary>A transaction, sent once; or, under <c>--retry-unknown</c>, as <see cref="PutAsync"/> does.</summary>
+    private async Task<TxnResult> TxnAsync(TxnRequest request, int node)
+    {
+        if (retryUnknown is null)
+        {
+            return await client.TxnAsync(request, node);
+        }
+
+        var idempotencyKey = retryUnknown.NewKey();
+        var keyed = request with { IdempotencyKey = idempotencyKey };
+        var first = await client.TxnAsync(keyed, node);
+        if (!IsUnknown(first.Outcome, first.StatusCode, idempotencyKey, first.Detail))
+        {
+            return first;
+        }
+
+        var (settled, answer) = await retryUnknown.ResolveAsync(
+            nodeIds.Count, at => client.TxnAsync(keyed, at), retry => Settles(retry.Outcome, retry.StatusCode, idempotencyKey, retry.Detail));
+        return settled ? answer : first;
+    }
+
+    /// <summary>Whether a keyed write's first answer leaves it unknown, and so to be retried.</summary>
+    /// <exception cref="IdempotencyKeyReusedException">The node said the fresh key was used before.</exception>
+    private static bool IsUnknown(WriteOutcome outcome, int? status, string key, string? detail)
+        => status == KeyReusedStatus ? throw new IdempotencyKeyReusedException(key, detail) : outcome == WriteOutcome.Unknown;
+
+    /// <summary>
+    /// Whether a retry's answer settles the write: applied (the first outcome, replayed, or this retry's), or a condition
+    /// that did not hold on apply. Not applied says only that this retry was not proposed; the first attempt may still
+    /// be in a log, so the write stays open.
+    /// </summary>
+    /// <exception cref="IdempotencyKeyReusedException">The node said the key was used for a different request.</exception>
+    private static bool Settles(WriteOutcome outcome, int? status, string key, string? detail)
+        => status == KeyReusedStatus ? throw new IdempotencyKeyReusedException(key, detail) : outcome is WriteOutcome.Applied or WriteOutcome.PreconditionFailed;
 
     private static string AccountKey(string prefix, int account) => prefix + account.ToString(CultureInfo.InvariantCulture);
 

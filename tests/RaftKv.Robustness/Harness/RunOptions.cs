@@ -43,6 +43,13 @@ public sealed record RunOptions
     /// </summary>
     public string Api { get; init; } = "http";
 
+    /// <summary>
+    /// <c>--retry-unknown</c>: the register and bank workloads give every write (put, cas, transfer, init) an idempotency
+    /// key of its own and resend it under that key while its outcome is unknown, so that most unknown writes end ok or
+    /// fail, still as one operation (<see cref="UnknownWriteRetry"/>, bounded by <see cref="RetryBound.Default"/>).
+    /// </summary>
+    public bool RetryUnknown { get; init; }
+
     /// <summary>Seeds every random choice of clients and nemesis, so a schedule can be replayed.</summary>
     public int Seed { get; init; } = Environment.TickCount;
 
@@ -54,6 +61,7 @@ public sealed record RunOptions
                          [--rate OPS] [--concurrency N] [--nodes N] [--out DIR] [--nemesis-interval S]
                          [--read-consistency linearizable|lease|local] [--seed N] [--check-time-limit S]
                          [--api http|grpc]   (grpc: register workload, linearizable or local reads only)
+                         [--retry-unknown]   (register and bank: resend unknown writes under their idempotency key)
         """;
 
     /// <exception cref="ArgumentException">An unknown option or a bad value, with a message saying which.</exception>
@@ -78,6 +86,7 @@ public sealed record RunOptions
                 "--seed" => options with { Seed = (int)Number(name, Value(), int.MinValue, int.MaxValue) },
                 "--check-time-limit" => options with { CheckTimeLimit = TimeSpan.FromSeconds(Number(name, Value(), 1, 86_400)) },
                 "--api" => options with { Api = OneOf(name, Value(), "http", "grpc") },
+                "--retry-unknown" => options with { RetryUnknown = true },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
         }
@@ -91,6 +100,11 @@ public sealed record RunOptions
         if (options.Api == "grpc" && options.ReadConsistency == Consistency.Lease)
         {
             throw new ArgumentException("--api grpc has no lease reads (etcd's Range is linearizable or serializable); use --read-consistency linearizable or local.");
+        }
+
+        if (options.RetryUnknown && options.Workload is not ("register" or "bank"))
+        {
+            throw new ArgumentException($"--retry-unknown retries the register and bank workloads' writes only, not {options.Workload}'s.");
         }
 
         return options;

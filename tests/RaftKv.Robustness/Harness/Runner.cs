@@ -29,12 +29,13 @@ public sealed class Runner(RunOptions options, TextWriter log)
         await using var cluster = await TestCluster.StartAsync(options.Nodes, networkFaults: true, root: Path.Combine(folder, "cluster"));
         IReadOnlyList<NemesisEvent> faults;
         IWorkload workload;
+        var retryUnknown = options.RetryUnknown ? new UnknownWriteRetry(options.Seed, RetryBound.Default) : null;
         using (var history = HistoryWriter.Create(historyPath))
         using (var nemesisLog = new NemesisLog(Path.Combine(folder, "nemesis.jsonl")))
         using (var client = new RaftKvClient([.. cluster.Ids.Select(cluster.Url)], RequestTimeout, freshConnectionPerWrite: true))
-        using (var grpc = options.Api == "grpc" ? new GrpcRegisterClient([.. cluster.Ids.Select(cluster.GrpcUrl)], history, cluster.Ids, options.ReadConsistency, RequestTimeout) : null)
+        using (var grpc = options.Api == "grpc" ? new GrpcRegisterClient([.. cluster.Ids.Select(cluster.GrpcUrl)], history, cluster.Ids, options.ReadConsistency, RequestTimeout, retryUnknown) : null)
         {
-            var recorder = new RecordingClient(client, history, cluster.Ids, options.ReadConsistency);
+            var recorder = new RecordingClient(client, history, cluster.Ids, options.ReadConsistency, retryUnknown);
             var clients = new ClientPool(options.Concurrency, options.Rate, options.Seed);
             var finalProcess = 1_000_000;
             workload = options.Workload switch
@@ -47,7 +48,7 @@ public sealed class Runner(RunOptions options, TextWriter log)
             };
 
             await workload.SetUpAsync();
-            log.WriteLine($"{options.Workload} workload over {options.Api} for {options.TimeLimit.TotalSeconds:0} s, nemesis: {(options.Nemesis.Count == 0 ? "none" : string.Join(",", options.Nemesis))}");
+            log.WriteLine($"{options.Workload} workload over {options.Api} for {options.TimeLimit.TotalSeconds:0} s, nemesis: {(options.Nemesis.Count == 0 ? "none" : string.Join(",", options.Nemesis))}{(retryUnknown is null ? "" : $", unknown writes retried for {retryUnknown.Bound.Window.TotalSeconds:0} s")}");
             using var stop = new CancellationTokenSource(options.TimeLimit);
             var nemesis = new Nemesis.Nemesis(cluster, options.Nemesis, options.NemesisInterval, new Random(options.Seed), nemesisLog);
             await Task.WhenAll(workload.RunAsync(stop.Token), nemesis.RunAsync(stop.Token));
@@ -61,6 +62,11 @@ public sealed class Runner(RunOptions options, TextWriter log)
 
         log.WriteLine("checking");
         var check = workload.Check(historyPath, options.CheckTimeLimit);
+        if (retryUnknown is not null)
+        {
+            check = check.WithRetries(retryUnknown.Counts);
+        }
+
         RunResults.Write(Path.Combine(folder, "results.json"), options, check, faults);
         HtmlReport.Write(Path.Combine(folder, "report.html"), $"RaftKv {options.Workload}, nemesis {string.Join(",", options.Nemesis)}", check, faults);
         log.WriteLine(check.Summary);

@@ -1,4 +1,5 @@
 using RaftKv.Robustness.Checking;
+using RaftKv.Robustness.Harness;
 using RaftKv.Robustness.History;
 
 namespace RaftKv.Robustness.Report;
@@ -15,6 +16,12 @@ public sealed record CheckResult(string Checker, string Verdict, string Summary,
     private const int ListedAtMost = 100;
 
     public bool Valid => Verdict == "valid";
+
+    /// <summary>Under <c>--retry-unknown</c>, what the retries of unknown writes did; null without it.</summary>
+    public RetryCounts? UnknownWriteRetries { get; init; }
+
+    /// <summary>This result with <paramref name="counts"/>, which the summary then ends with, so that the log and the report show them.</summary>
+    public CheckResult WithRetries(RetryCounts counts) => this with { UnknownWriteRetries = counts, Summary = $"{Summary}; {counts}" };
 
     public static CheckResult FromLinearizability(LinearizabilityResult result, IReadOnlyList<Operation> operations)
     {

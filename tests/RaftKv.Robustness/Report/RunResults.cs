@@ -22,6 +22,7 @@ public static class RunResults
             {
                 options.Workload,
                 options.Api,
+                options.RetryUnknown,
                 options.Nemesis,
                 timeLimitSeconds = options.TimeLimit.TotalSeconds,
                 options.Rate,
@@ -40,6 +41,7 @@ public static class RunResults
                 .GroupBy(o => Name(o.F))
                 .ToDictionary(g => g.Key, g => Percentiles(g)),
             faults = faults.Count(f => f.Type == "start"),
+            unknownWriteRetries = check.UnknownWriteRetries,
         };
         File.WriteAllText(path, JsonSerializer.Serialize(results, Indented));
     }
