@@ -6,6 +6,7 @@ using DotNext.Net.Cluster.Consensus.Raft.Http;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Api;
@@ -186,6 +187,11 @@ public static class NodeSetup
                 return next(context);
             });
         }
+
+        app.Use((context, next) =>
+            context.Connection.LocalPort == apiPort && KeyPath.HasDotSegment(context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget)
+                ? Problems.BadRequest("The path has a '.' or '..' segment, which the server would remove before routing; keys are read as sent, so such a path is refused. A key may contain dots, but not as a whole segment.").ExecuteAsync(context)
+                : next(context));
 
         app.UseStatusCodePages();
         app.MapInternalApi();

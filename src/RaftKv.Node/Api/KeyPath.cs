@@ -61,6 +61,27 @@ public static class KeyPath
         return Validate(bytes.AsSpan(0, count), out error);
     }
 
+    /// <summary>
+    /// True if the path of <paramref name="rawTarget"/> has a <c>.</c> or <c>..</c> segment, literal or
+    /// percent-encoded. Kestrel removes those before routing, while keys are read from the raw target,
+    /// so the two would see different paths: such a request is refused instead.
+    /// </summary>
+    public static bool HasDotSegment(string rawTarget)
+    {
+        var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var path = query >= 0 ? rawTarget[..query] : rawTarget;
+        foreach (var segment in path.Split('/'))
+        {
+            var decoded = segment.Replace("%2e", ".", StringComparison.OrdinalIgnoreCase);
+            if (decoded is "." or "..")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Checks the rules every key follows: non-empty UTF-8 of at most <see cref="MaxKeyBytes"/> bytes.</summary>
     public static string? Validate(ReadOnlySpan<byte> utf8, out string? error)
     {

@@ -120,7 +120,7 @@ public static class KvApi
         {
             return body.Overloaded
                 ? Problems.Unavailable(context, bodies.OverloadedDetail)
-                : Problems.ValueTooLarge(context.Request.ContentLength ?? limit + 1L, limit);
+                : Problems.ValueTooLarge(context.Request.ContentLength, limit);
         }
 
         var put = new PutRequest(keyBytes, value, lease);
@@ -205,8 +205,10 @@ public static class KvApi
     private static bool TryParseWrite(HttpContext context, byte[] key, out Compare? condition, out string requestId, out string? error)
     {
         requestId = "";
+        condition = null;
         var headers = context.Request.Headers;
-        return WriteRequest.TryParseCondition(key, headers.IfMatch, headers.IfNoneMatch, context.Request.Query["prevValue"], out condition, out error)
+        return WriteRequest.TryGetQueryBytes(context.Request.QueryString.Value ?? "", "prevValue", out var prevValue, out error)
+            && WriteRequest.TryParseCondition(key, headers.IfMatch, headers.IfNoneMatch, prevValue, out condition, out error)
             && WriteRequest.TryGetRequestId(headers["Idempotency-Key"], out requestId, out error);
     }
 }

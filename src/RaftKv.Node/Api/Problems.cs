@@ -28,9 +28,11 @@ public static class Problems
             statusCode: StatusCodes.Status422UnprocessableEntity,
             title: "Idempotency-Key reused");
 
-    public static IResult ValueTooLarge(long size, int limit)
+    /// <param name="size">The declared size; null for a body sent without Content-Length, of which only the first bytes past the limit were read.</param>
+    /// <param name="limit">The largest value allowed.</param>
+    public static IResult ValueTooLarge(long? size, int limit)
         => TypedResults.Problem(
-            $"The value is {size} bytes; at most {limit} bytes are allowed (RaftKv:MaxValueBytes).",
+            $"The value is {(size is { } declared ? $"{declared} bytes" : $"more than {limit} bytes")}; at most {limit} bytes are allowed (RaftKv:MaxValueBytes).",
             statusCode: StatusCodes.Status413PayloadTooLarge,
             title: "Value too large");
 

@@ -13,9 +13,10 @@ public static class WriteRequest
 
     /// <summary>
     /// The condition on <paramref name="key"/> from <c>If-Match: "rev"</c>, <c>If-None-Match: *</c> or
-    /// <c>?prevValue=</c>, as a transaction compare; null when none is given. At most one may be given.
+    /// <c>?prevValue=</c> (its values as <see cref="TryGetQueryBytes"/> decodes them), as a transaction
+    /// compare; null when none is given. At most one may be given.
     /// </summary>
-    public static bool TryParseCondition(byte[] key, StringValues ifMatch, StringValues ifNoneMatch, StringValues prevValue, out Compare? condition, out string? error)
+    public static bool TryParseCondition(byte[] key, StringValues ifMatch, StringValues ifNoneMatch, IReadOnlyList<byte[]> prevValue, out Compare? condition, out string? error)
     {
         condition = null;
         error = null;
@@ -57,10 +58,69 @@ public static class WriteRequest
                 return false;
             }
 
-            condition = new Compare(KeyRange.ForKey(key), CompareTarget.Value, CompareResult.Equal, Value: Encoding.UTF8.GetBytes(prevValue[0] ?? ""));
+            condition = new Compare(KeyRange.ForKey(key), CompareTarget.Value, CompareResult.Equal, Value: prevValue[0]);
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The values of the query parameter <paramref name="name"/>, percent-decoded to exact bytes from
+    /// the raw query string: a value is bytes, so it need not be UTF-8, and <c>+</c> is a plus sign, not
+    /// a space (that is HTML forms' encoding, not a URI's). ASP.NET's own decoding does both.
+    /// </summary>
+    public static bool TryGetQueryBytes(string rawQuery, string name, out List<byte[]> values, out string? error)
+    {
+        values = [];
+        error = null;
+        foreach (var parameter in rawQuery.TrimStart('?').Split('&'))
+        {
+            var equals = parameter.IndexOf('=', StringComparison.Ordinal);
+            if ((equals < 0 ? parameter : parameter[..equals]) != name)
+            {
+                continue;
+            }
+
+            if (PercentDecode(equals < 0 ? "" : parameter[(equals + 1)..]) is not { } value)
+            {
+                error = $"{name} has a malformed percent-encoding: every byte outside printable ASCII must be %XX.";
+                return false;
+            }
+
+            values.Add(value);
+        }
+
+        return true;
+    }
+
+    private static byte[]? PercentDecode(string encoded)
+    {
+        var bytes = new byte[encoded.Length];
+        var count = 0;
+        for (var i = 0; i < encoded.Length; i++)
+        {
+            var c = encoded[i];
+            if (c == '%')
+            {
+                if (i + 2 >= encoded.Length || !char.IsAsciiHexDigit(encoded[i + 1]) || !char.IsAsciiHexDigit(encoded[i + 2]))
+                {
+                    return null;
+                }
+
+                bytes[count++] = (byte)Convert.ToInt32(encoded.Substring(i + 1, 2), 16);
+                i += 2;
+            }
+            else if (c is < ' ' or > '~')
+            {
+                return null;
+            }
+            else
+            {
+                bytes[count++] = (byte)c;
+            }
+        }
+
+        return bytes[..count];
     }
 
     /// <summary>

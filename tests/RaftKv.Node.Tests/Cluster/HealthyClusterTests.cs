@@ -151,6 +151,40 @@ public sealed class HealthyClusterTests(SharedClusterFixture fixture) : IClassFi
         Assert.Equal("once", await Cluster.Client(Cluster.Ids[2]).ReadAsync(key));
     }
 
+    [Fact]
+    public async Task Prev_value_is_compared_as_the_exact_bytes_sent_with_plus_as_plus()
+    {
+        var client = Cluster.Client(Cluster.Ids[1]);
+        var key = "prev-value/" + Guid.NewGuid().ToString("N");
+        using (var put = new HttpRequestMessage(HttpMethod.Put, Http.KeyPath(key)) { Content = new ByteArrayContent([(byte)'a', (byte)'+', 0xFF]) })
+        {
+            using var created = await client.SendAsync(put);
+            await Http.EnsureAsync(created, HttpStatusCode.OK);
+        }
+
+        using var asSpace = await client.PutAsync(key, "no", "?prevValue=a%20%FF");
+        using var asPlus = await client.PutAsync(key, "yes", "?prevValue=a+%FF");
+
+        await Http.AssertProblemAsync(asSpace, HttpStatusCode.PreconditionFailed);
+        await Http.EnsureAsync(asPlus, HttpStatusCode.OK);
+        Assert.Equal("yes", await client.ReadAsync(key));
+    }
+
+    [Fact]
+    public async Task A_value_sent_chunked_over_the_limit_is_refused_without_a_made_up_size()
+    {
+        var client = Cluster.Client(Cluster.Ids[0]);
+        var content = new StreamContent(new MemoryStream(new byte[SharedClusterFixture.MaxValueBytes + 10]));
+        using var request = new HttpRequestMessage(HttpMethod.Put, Http.KeyPath("chunked-too-large")) { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await client.SendAsync(request);
+
+        var problem = await Http.AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.StartsWith($"The value is more than {SharedClusterFixture.MaxValueBytes} bytes", problem.GetProperty("detail").GetString());
+        Assert.Null(await client.ReadAsync("chunked-too-large"));
+    }
+
     public static TheoryData<string, string, string, string?, string?, int> BadRequests => new()
     {
         // method, raw path and query, body, header name, header value, expected status
@@ -167,6 +201,10 @@ public sealed class HealthyClusterTests(SharedClusterFixture fixture) : IClassFi
         { "DELETE", "/v1/kv/k", "", "If-Match", "*", 400 },
         { "PUT", "/v1/kv/k", new string('v', SharedClusterFixture.MaxValueBytes + 1), null, null, 413 },
         { "GET", "/v1/kv/never-written-key", "", null, null, 404 },
+        { "PUT", "/v1/kv/a/../k", "x", null, null, 400 },
+        { "DELETE", "/v1/kv/%2E%2e/k", "", null, null, 400 },
+        { "GET", "/v1/kv/../status", "", null, null, 400 },
+        { "PUT", "/v1/kv/k?prevValue=%zz", "x", null, null, 400 },
     };
 
     [Theory]
@@ -179,7 +217,9 @@ public sealed class HealthyClusterTests(SharedClusterFixture fixture) : IClassFi
         Assert.Equal("unchanged", await client.ReadAsync("k"));
         var before = await Cluster.StatusAsync(Cluster.Ids[0]);
 
-        using var request = new HttpRequestMessage(new HttpMethod(method), target);
+        // As sent: Uri would otherwise remove the dot segments before the node sees them.
+        var url = new Uri(client.BaseAddress + target.TrimStart('/'), new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (method != "GET")
         {
             request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));

@@ -12,14 +12,14 @@ public sealed class WriteRequestTests
     [Fact]
     public void No_condition_is_an_unconditional_write()
     {
-        Assert.True(WriteRequest.TryParseCondition(Key, default, default, default, out var condition, out _));
+        Assert.True(WriteRequest.TryParseCondition(Key, default, default, [], out var condition, out _));
         Assert.Null(condition);
     }
 
     [Fact]
     public void If_match_takes_one_quoted_revision()
     {
-        Assert.True(WriteRequest.TryParseCondition(Key, new StringValues("\"17\""), default, default, out var condition, out _));
+        Assert.True(WriteRequest.TryParseCondition(Key, new StringValues("\"17\""), default, [], out var condition, out _));
         Assert.Equal((CompareTarget.ModRevision, CompareResult.Equal, 17L), (condition!.Target, condition.Result, condition.Number));
         Assert.Equal(Key, condition.Range.Key);
     }
@@ -27,14 +27,14 @@ public sealed class WriteRequestTests
     [Fact]
     public void If_none_match_star_means_create_only()
     {
-        Assert.True(WriteRequest.TryParseCondition(Key, default, new StringValues("*"), default, out var condition, out _));
+        Assert.True(WriteRequest.TryParseCondition(Key, default, new StringValues("*"), [], out var condition, out _));
         Assert.Equal((CompareTarget.CreateRevision, CompareResult.Equal, 0L), (condition!.Target, condition.Result, condition.Number));
     }
 
     [Fact]
     public void Prev_value_compares_utf8_bytes()
     {
-        Assert.True(WriteRequest.TryParseCondition(Key, default, default, new StringValues("old"), out var condition, out _));
+        Assert.True(WriteRequest.TryParseCondition(Key, default, default, [Encoding.UTF8.GetBytes("old")], out var condition, out _));
         Assert.Equal(CompareTarget.Value, condition!.Target);
         Assert.Equal(Encoding.UTF8.GetBytes("old"), condition.Value);
     }
@@ -54,10 +54,31 @@ public sealed class WriteRequestTests
             Key,
             ifMatch is null ? default : new StringValues(ifMatch),
             ifNoneMatch is null ? default : new StringValues(ifNoneMatch),
-            prevValue is null ? default : new StringValues(prevValue),
+            prevValue is null ? [] : [Encoding.UTF8.GetBytes(prevValue)],
             out _,
             out var error));
         Assert.False(string.IsNullOrEmpty(error));
+    }
+
+    [Theory]
+    [InlineData("?prevValue=a+b", "612b62")]
+    [InlineData("?x=1&prevValue=%FF%00%2B&y=2", "ff002b")]
+    [InlineData("?prevValue=", "")]
+    [InlineData("?prevValue", "")]
+    public void Query_values_are_decoded_to_exact_bytes_with_plus_as_plus(string rawQuery, string hex)
+    {
+        Assert.True(WriteRequest.TryGetQueryBytes(rawQuery, "prevValue", out var values, out _));
+        Assert.Equal(Convert.FromHexString(hex), Assert.Single(values));
+    }
+
+    [Theory]
+    [InlineData("?prevValue=%G1")]
+    [InlineData("?prevValue=%4")]
+    [InlineData("?prevValue=\u00e9")]
+    public void A_malformed_query_value_is_refused(string rawQuery)
+    {
+        Assert.False(WriteRequest.TryGetQueryBytes(System.Text.RegularExpressions.Regex.Unescape(rawQuery), "prevValue", out _, out var error));
+        Assert.Contains("percent-encoding", error);
     }
 
     [Fact]
