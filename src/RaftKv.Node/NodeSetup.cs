@@ -34,9 +34,10 @@ public static class NodeSetup
     /// <exception cref="NodeConfigurationException">The configuration is invalid.</exception>
     public static void AddRaftKvNode(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(RaftKvOptions.Section).Get<RaftKvOptions>() ?? new RaftKvOptions();
+        var local = builder.Configuration.GetSection(RaftKvOptions.Section).Get<RaftKvOptions>() ?? new RaftKvOptions();
+        var cluster = ClusterDefinition.Load(local.ClusterFile);
+        var options = ApplySharedSettings(builder.Configuration, local, cluster.Settings);
         Validate(options);
-        var cluster = ClusterDefinition.Load(options.ClusterFile);
         var self = cluster[options.NodeId];
         var dataDirectory = PrepareDataDirectory(options.ResolveDataDirectory());
         var peerListenUrl = options.PeerListenUrl ?? self.PeerUrl;
@@ -220,6 +221,35 @@ public static class NodeSetup
         {
             kestrel.ListenAnyIP(url.Port, configure);
         }
+    }
+
+    /// <summary>
+    /// The node's options with the cluster file's shared settings in force. A setting this node's own
+    /// configuration gives a different value is refused by name: members must not disagree on it.
+    /// </summary>
+    /// <exception cref="NodeConfigurationException">This node's configuration contradicts the cluster file.</exception>
+    private static RaftKvOptions ApplySharedSettings(ConfigurationManager configuration, RaftKvOptions local, IReadOnlyDictionary<string, string> shared)
+    {
+        if (shared.Count == 0)
+        {
+            return local;
+        }
+
+        var setHere = shared.Keys.Where(name => configuration.GetSection(RaftKvOptions.Section).GetSection(name).Exists()).ToList();
+        configuration.AddInMemoryCollection(shared.Select(s => KeyValuePair.Create($"{RaftKvOptions.Section}:{s.Key}", (string?)s.Value)));
+        var options = configuration.GetSection(RaftKvOptions.Section).Get<RaftKvOptions>() ?? new RaftKvOptions();
+        foreach (var name in setHere)
+        {
+            var property = typeof(RaftKvOptions).GetProperty(name)!;
+            var (mine, fixedValue) = (property.GetValue(local), property.GetValue(options));
+            if (!Equals(mine, fixedValue))
+            {
+                throw new NodeConfigurationException(
+                    $"RaftKv:{name} is {mine} on this node but {fixedValue} in the cluster file, which fixes it for every member: safety depends on their agreeing. Remove the node's own setting, or change the cluster file on every member.");
+            }
+        }
+
+        return options;
     }
 
     private static void Validate(RaftKvOptions options)

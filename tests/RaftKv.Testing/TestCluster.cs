@@ -54,7 +54,12 @@ public sealed class TestCluster : IAsyncDisposable
     /// cluster traffic from 127.0.0.(10+<i>i</i>).
     /// </param>
     /// <param name="root">The folder for the cluster's files, kept afterwards (default: a new temporary folder, deleted on dispose).</param>
-    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null)
+    /// <param name="size">How many members.</param>
+    /// <param name="settings">Settings given to every node on its command line.</param>
+    /// <param name="networkFaults">Put a proxy in front of each peer URL, so links can be cut.</param>
+    /// <param name="root">The folder for the cluster, or a fresh temporary one.</param>
+    /// <param name="sharedSettings">The cluster file's <c>settings</c>, which it fixes for every member.</param>
+    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null)
     {
         var ownsRoot = root is null;
         root ??= Path.Combine(Path.GetTempPath(), Marker + Guid.NewGuid().ToString("N")[..12]);
@@ -80,7 +85,7 @@ public sealed class TestCluster : IAsyncDisposable
             members.Add(new { Id = id, Url = nodes[id].Url.ToString(), PeerUrl = peerUrl, GrpcUrl = nodes[id].GrpcUrl.ToString() });
         }
 
-        await File.WriteAllTextAsync(clusterFile, JsonSerializer.Serialize(new { members }, JsonSerializerOptions.Web));
+        await File.WriteAllTextAsync(clusterFile, JsonSerializer.Serialize(new { members, settings = sharedSettings }, JsonSerializerOptions.Web));
         try
         {
             foreach (var id in nodes.Keys)

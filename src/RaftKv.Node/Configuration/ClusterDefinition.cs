@@ -20,9 +20,31 @@ public sealed record ClusterMember(string Id, Uri Url, Uri PeerUrl, Uri? GrpcUrl
 /// </summary>
 public sealed class ClusterDefinition
 {
-    private ClusterDefinition(IReadOnlyList<ClusterMember> members) => Members = members;
+    /// <summary>
+    /// The settings the file may fix for every member, because safety depends on their agreeing:
+    /// the election timeout behind lease reads, the request timeout behind the window of the node's
+    /// own request ids, the idempotency retention and capacity, and the history retention.
+    /// </summary>
+    public static readonly IReadOnlySet<string> SharedSettingNames = new HashSet<string>(StringComparer.Ordinal)
+    {
+        nameof(RaftKvOptions.ElectionTimeoutMs),
+        nameof(RaftKvOptions.RequestTimeout),
+        nameof(RaftKvOptions.IdempotencyRetention),
+        nameof(RaftKvOptions.IdempotencyCapacity),
+        nameof(RaftKvOptions.HistoryRetentionRevisions),
+        nameof(RaftKvOptions.HistoryRetentionPeriod),
+    };
+
+    private ClusterDefinition(IReadOnlyList<ClusterMember> members, IReadOnlyDictionary<string, string> settings)
+    {
+        Members = members;
+        Settings = settings;
+    }
 
     public IReadOnlyList<ClusterMember> Members { get; }
+
+    /// <summary>The shared settings the file fixes, by option name (<c>ElectionTimeoutMs</c>), as configuration strings.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; }
 
     public ClusterMember this[string id]
         => Members.FirstOrDefault(m => m.Id == id)
@@ -50,10 +72,10 @@ public sealed class ClusterDefinition
             throw new NodeConfigurationException($"Cluster file '{path}' is not valid JSON: {e.Message}");
         }
 
-        return Parse(file?.Members, path);
+        return Parse(file?.Members, path, file?.Settings);
     }
 
-    internal static ClusterDefinition Parse(IReadOnlyList<ClusterFileMember>? entries, string source)
+    internal static ClusterDefinition Parse(IReadOnlyList<ClusterFileMember>? entries, string source, IReadOnlyDictionary<string, JsonElement>? settings = null)
     {
         if (entries is null || entries.Count == 0)
         {
@@ -95,7 +117,29 @@ public sealed class ClusterDefinition
             members.Add(member);
         }
 
-        return new ClusterDefinition(members);
+        return new ClusterDefinition(members, ParseSettings(settings, source));
+    }
+
+    private static Dictionary<string, string> ParseSettings(IReadOnlyDictionary<string, JsonElement>? settings, string source)
+    {
+        var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in settings ?? new Dictionary<string, JsonElement>())
+        {
+            if (SharedSettingNames.FirstOrDefault(known => string.Equals(known, name, StringComparison.OrdinalIgnoreCase)) is not { } canonical)
+            {
+                throw new NodeConfigurationException(
+                    $"Cluster file '{source}': '{name}' is not a setting the cluster file fixes (it fixes {string.Join(", ", SharedSettingNames.Order(StringComparer.Ordinal))}).");
+            }
+
+            parsed[canonical] = value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString()!,
+                JsonValueKind.Number => value.GetRawText(),
+                _ => throw new NodeConfigurationException($"Cluster file '{source}': setting '{name}' must be a number or a string."),
+            };
+        }
+
+        return parsed;
     }
 
     private static bool SameEndpoint(Uri a, Uri b)
@@ -112,7 +156,7 @@ public sealed class ClusterDefinition
     }
 }
 
-public sealed record ClusterFile(IReadOnlyList<ClusterFileMember>? Members);
+public sealed record ClusterFile(IReadOnlyList<ClusterFileMember>? Members, Dictionary<string, JsonElement>? Settings = null);
 
 public sealed record ClusterFileMember(string? Id, string? Url, string? PeerUrl, string? GrpcUrl);
 

@@ -11,7 +11,10 @@ using Grpc.Net.Client;
 
 namespace RaftKv.Node.Tests.Cluster;
 
-/// <summary>A three-node cluster with tiny bounds: bursts a test can make overload it, and idempotency keys age out in seconds.</summary>
+/// <summary>
+/// A three-node cluster with tiny bounds: bursts a test can make overload it, and idempotency keys
+/// age out in seconds (a setting the cluster file fixes, so this also shows every node taking it from there).
+/// </summary>
 public sealed class BoundsClusterFixture : IAsyncLifetime
 {
     /// <summary>The bound on bytes of request bodies being received (the smallest allowed).</summary>
@@ -27,11 +30,11 @@ public sealed class BoundsClusterFixture : IAsyncLifetime
             ["RaftKv:MaxQueuedWrites"] = "1",
             ["RaftKv:MaxPendingReads"] = "1",
             ["RaftKv:MaxRequestBodyBytesInFlight"] = BodyBytesInFlight.ToString(CultureInfo.InvariantCulture),
-            ["RaftKv:IdempotencyRetention"] = IdempotencyRetention.ToString(),
 
             // So that a stalled body is cut off within seconds, not the half minute the default allows it.
             ["RaftKv:MinRequestBodyBytesPerSecond"] = "262144",
-        });
+        },
+        sharedSettings: new Dictionary<string, string> { ["IdempotencyRetention"] = IdempotencyRetention.ToString() });
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }

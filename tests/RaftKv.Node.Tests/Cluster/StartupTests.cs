@@ -56,6 +56,22 @@ public sealed class StartupTests : IDisposable
         => await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--RaftKv:MaxValueBytes", "0"], "RaftKv:MaxValueBytes");
 
     [Fact]
+    public async Task A_setting_that_contradicts_the_cluster_files_shared_settings_is_refused_by_name()
+    {
+        var shared = Path.Combine(folder, "shared.json");
+        await File.WriteAllTextAsync(shared, """{ "members": [ { "id": "n1", "url": "http://127.0.0.1:1" } ], "settings": { "ElectionTimeoutMs": 1000, "IdempotencyRetention": "01:00:00" } }""");
+        await AssertRefusedAsync(["--node", "n1", "--cluster", shared, "--RaftKv:ElectionTimeoutMs", "500"], "RaftKv:ElectionTimeoutMs is 500 on this node but 1000 in the cluster file");
+    }
+
+    [Fact]
+    public async Task A_shared_setting_the_cluster_file_cannot_fix_is_refused()
+    {
+        var shared = Path.Combine(folder, "unknown-setting.json");
+        await File.WriteAllTextAsync(shared, """{ "members": [ { "id": "n1", "url": "http://127.0.0.1:1" } ], "settings": { "MaxValueBytes": 5 } }""");
+        await AssertRefusedAsync(["--node", "n1", "--cluster", shared], "'MaxValueBytes' is not a setting the cluster file fixes");
+    }
+
+    [Fact]
     public async Task A_corrupt_snapshot_stops_the_node_with_its_own_exit_code()
     {
         var data = Path.Combine(folder, "d");

@@ -26,6 +26,17 @@ public sealed class ClusterDefinitionTests
     }
 
     [Fact]
+    public void Shared_settings_are_read_by_their_option_names_as_configuration_strings()
+    {
+        var settings = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, System.Text.Json.JsonElement>>("""{ "electionTimeoutMs": 1000, "IdempotencyRetention": "01:00:00" }""")!;
+
+        var cluster = ClusterDefinition.Parse([Member("n1", "http://127.0.0.1:7001")], "test", settings);
+
+        Assert.Equal(new Dictionary<string, string> { ["ElectionTimeoutMs"] = "1000", ["IdempotencyRetention"] = "01:00:00" }, cluster.Settings);
+        Assert.Empty(ClusterDefinition.Parse([Member("n1", "http://127.0.0.1:7001")], "test").Settings);
+    }
+
+    [Fact]
     public void An_unknown_node_id_names_the_members()
     {
         var cluster = ClusterDefinition.Parse([Member("n1", "http://127.0.0.1:7001")], "test");
