@@ -96,13 +96,13 @@ public sealed class RequestIdTable
         {
             while (byId.Count > LegacyCapacity)
             {
-                var oldest = !serverIds.TryPeek(out var server) || (clientKeys.TryPeek(out var client) && client.Sequence < server.Sequence) ? clientKeys : serverIds;
-                byId.Remove(oldest.Dequeue().Id);
+                byId.Remove(Older(clientKeys, serverIds).Dequeue().Id);
             }
         }
     }
 
     /// <summary>The remembered requests, in arrival order: the order a snapshot must preserve.</summary>
+    /// <remarks>A merge of the two queues, each already in arrival order: it runs under the store's lock.</remarks>
     public List<KeyValuePair<string, RememberedRequest>> InArrivalOrder()
     {
         var requests = new List<KeyValuePair<string, RememberedRequest>>(byId.Count);
@@ -149,6 +149,10 @@ public sealed class RequestIdTable
 
         (IsClientKey(requestId) ? clientKeys : serverIds).Enqueue(new Arrival(requestId, nextSequence++));
     }
+
+    /// <summary>The queue whose first id arrived first; at least one of them is not empty.</summary>
+    private static Queue<Arrival> Older(Queue<Arrival> a, Queue<Arrival> b)
+        => !b.TryPeek(out var second) || (a.TryPeek(out var first) && first.Sequence < second.Sequence) ? a : b;
 
     /// <summary>Forgets the ids of one kind remembered before <paramref name="before"/>: they arrived in time order.</summary>
     private void Forget(Queue<Arrival> arrivals, long before)

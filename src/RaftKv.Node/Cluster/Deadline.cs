@@ -19,4 +19,7 @@ public readonly record struct Deadline(long Timestamp)
     public bool HasPassed => Stopwatch.GetTimestamp() >= Timestamp;
 
     public Deadline Min(Deadline other) => Timestamp <= other.Timestamp ? this : other;
+
+    /// <summary>The latest of the deadlines: how long a request serving them all may wait.</summary>
+    public static Deadline Latest(IEnumerable<Deadline> deadlines) => deadlines.Aggregate((a, b) => a.Timestamp >= b.Timestamp ? a : b);
 }

@@ -30,7 +30,7 @@ public sealed class PeerClient(HttpClient http)
     public async Task<ProposalResult[]> ProposeAsync(ClusterMember leader, IReadOnlyList<WriteCommand> commands, IReadOnlyList<Deadline> deadlines)
     {
         var content = new ByteArrayContent(CommandCodec.Encode([.. commands])) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } };
-        var deadline = deadlines.Aggregate((a, b) => a.Timestamp >= b.Timestamp ? a : b);
+        var deadline = Deadline.Latest(deadlines);
         ProposalResult shared;
         try
         {

@@ -280,7 +280,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
         return await proposal;
     }
 
-    private static Deadline Latest(List<PendingWrite> writes) => writes.Select(w => w.Deadline).Aggregate((a, b) => a.Timestamp >= b.Timestamp ? a : b);
+    private static Deadline Latest(List<PendingWrite> writes) => Deadline.Latest(writes.Select(w => w.Deadline));
 
     /// <summary>The bytes of values a request carries, which is what makes a batch large.</summary>
     private static long ValueBytes(Request request) => request switch
