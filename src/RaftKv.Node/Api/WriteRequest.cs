@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Primitives;
+using RaftKv.Store;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
 
@@ -144,7 +145,7 @@ public static class WriteRequest
             return false;
         }
 
-        requestId = "c:" + key;
+        requestId = RequestIdTable.ClientKeyPrefix + key;
         return true;
     }
 }
