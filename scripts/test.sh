@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Builds the solution and runs every test: unit tests, cluster tests on real node processes, and the
 # etcdctl differential test against etcd (scripts/etcd-compat.sh; needs etcd-server and etcd-client).
+# The power-loss tests need fuse3 and libfuse3-dev, and root to mount; .ci/run installs them.
 # Ends with one line of totals taken from the test results: "N passed, N failed, N skipped".
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 results=$(mktemp -d "${TMPDIR:-/tmp}/raftkv-results.XXXXXX")
 
-# Stop any node a test run left behind, even if the run itself was killed.
-sweep() { pkill -f 'raftkv-test-' 2>/dev/null || true; }
+# Stop any node and power-loss file system a test run left behind, even if the run itself was killed.
+sweep() {
+  pkill -f 'raftkv-test-' 2>/dev/null || true
+  awk '$3 == "fuse.powerloss-fs" && $2 ~ /raftkv-test-/ { print $2 }' /proc/mounts 2>/dev/null | xargs -r -n1 fusermount3 -u -z 2>/dev/null || true
+}
 trap 'sweep; rm -rf "$results"' EXIT
 
 cd "$root" || exit 1
 dotnet build RaftKv.sln -nologo -v quiet || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
+# The power-loss tests' FUSE file system (tests/PowerLossFs); without libfuse3-dev those tests are skipped.
+if pkg-config --exists fuse3 2>/dev/null; then
+  make -s -C tests/PowerLossFs || { echo "0 passed, 1 failed"; echo "powerloss-fs build failed" >&2; exit 1; }
+else
+  echo "note: libfuse3-dev is missing, so the power-loss tests will be skipped (Debian: apt-get install fuse3 libfuse3-dev)" >&2
+fi
 
 # -m:1: one test assembly at a time, so two suites never start clusters at once on two cores.
 dotnet test RaftKv.sln --no-build -nologo -m:1 \

@@ -27,7 +27,7 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
     /// <summary>Stopped with SIGSTOP: alive, but answering nothing.</summary>
     public bool IsPaused { get; private set; }
 
-    public void Start(string dll, IEnumerable<string> arguments)
+    public void Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (IsRunning)
         {
@@ -40,6 +40,11 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         log?.Dispose();

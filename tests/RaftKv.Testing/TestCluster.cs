@@ -24,12 +24,14 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly string root;
     private readonly string clusterFile;
     private readonly IReadOnlyDictionary<string, string> settings;
+    private readonly IReadOnlyDictionary<string, string> environment;
     private readonly Dictionary<string, List<string>> nodeArguments = [];
     private readonly Dictionary<string, PeerProxy> proxies = [];
     private readonly bool ownsRoot;
 
-    private TestCluster(string root, bool ownsRoot, string clusterFile, Dictionary<string, NodeProcess> nodes, IReadOnlyDictionary<string, string> settings)
+    private TestCluster(string root, bool ownsRoot, string clusterFile, Dictionary<string, NodeProcess> nodes, IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string> environment)
     {
+        this.environment = environment;
         this.root = root;
         this.ownsRoot = ownsRoot;
         this.clusterFile = clusterFile;
@@ -54,12 +56,9 @@ public sealed class TestCluster : IAsyncDisposable
     /// cluster traffic from 127.0.0.(10+<i>i</i>).
     /// </param>
     /// <param name="root">The folder for the cluster's files, kept afterwards (default: a new temporary folder, deleted on dispose).</param>
-    /// <param name="size">How many members.</param>
-    /// <param name="settings">Settings given to every node on its command line.</param>
-    /// <param name="networkFaults">Put a proxy in front of each peer URL, so links can be cut.</param>
-    /// <param name="root">The folder for the cluster, or a fresh temporary one.</param>
     /// <param name="sharedSettings">The cluster file's <c>settings</c>, which it fixes for every member.</param>
-    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null)
+    /// <param name="environment">Environment variables for every node process.</param>
+    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var ownsRoot = root is null;
         root ??= Path.Combine(Path.GetTempPath(), Marker + Guid.NewGuid().ToString("N")[..12]);
@@ -68,7 +67,7 @@ public sealed class TestCluster : IAsyncDisposable
         var sources = ids.Select((id, i) => (id, Address: IPAddress.Parse($"127.0.0.{11 + i}"))).ToDictionary(p => p.Address, p => p.id);
         var nodes = ids.ToDictionary(id => id, id => new NodeProcess(id, new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), Path.Combine(root, id)));
         var clusterFile = Path.Combine(root, "cluster.json");
-        var cluster = new TestCluster(root, ownsRoot, clusterFile, nodes, settings ?? new Dictionary<string, string>());
+        var cluster = new TestCluster(root, ownsRoot, clusterFile, nodes, settings ?? new Dictionary<string, string>(), environment ?? new Dictionary<string, string>());
         var members = new List<object>();
         foreach (var (source, id) in sources)
         {
@@ -112,7 +111,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     public int ProcessId(string id) => nodes[id].ProcessId;
 
-    public void Start(string id) => nodes[id].Start(NodeDll, ArgumentsFor(id));
+    public void Start(string id) => nodes[id].Start(NodeDll, ArgumentsFor(id), environment);
 
     public void Kill(string id) => nodes[id].Kill();
 
@@ -294,20 +293,15 @@ public sealed class TestCluster : IAsyncDisposable
     private PeerProxy Proxy(string id)
         => proxies.TryGetValue(id, out var proxy) ? proxy : throw new InvalidOperationException("Start the cluster with networkFaults: true to cut links.");
 
+    /// <summary>The build configuration of the tests, and so of the node binary they start: Debug or Release.</summary>
+    public static string Configuration { get; } = typeof(TestCluster).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
     /// <summary>The node binary built beside this test assembly's configuration.</summary>
     public static string NodeDll
     {
         get
         {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RaftKv.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            var configuration = typeof(TestCluster).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-            var dll = Path.Combine(directory?.FullName ?? throw new InvalidOperationException("RaftKv.sln not found above the test binaries."),
-                "src", "RaftKv.Node", "bin", configuration, "net10.0", "RaftKv.Node.dll");
+            var dll = Path.Combine(RepositoryRoot.Path, "src", "RaftKv.Node", "bin", Configuration, "net10.0", "RaftKv.Node.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first.", dll);
         }
     }

@@ -18,6 +18,10 @@ public sealed partial class ClusterLifetime(LeaderTerm leaderTerm, ILogger<Clust
         metadata[CommandFormats.MetadataKey] = CommandCodec.FormatVersion.ToString(CultureInfo.InvariantCulture);
         raft = cluster;
         cluster.LeaderChanged += OnLeaderChanged;
+        if (!DurableWriteAheadLog.FlushesAppends)
+        {
+            LogUnsafeNoFollowerFlush(logger);
+        }
     }
 
     public void OnStop(IRaftCluster cluster) => cluster.LeaderChanged -= OnLeaderChanged;
@@ -41,6 +45,9 @@ public sealed partial class ClusterLifetime(LeaderTerm leaderTerm, ILogger<Clust
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Leader is {LeaderEndpoint} (this node: {IsSelf})")]
     private static partial void LogLeader(ILogger logger, EndPoint leaderEndpoint, bool isSelf);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "UNSAFE test switch RAFTKV_TEST_SKIP_FOLLOWER_FLUSH: this node acknowledges appended entries before they are on disk")]
+    private static partial void LogUnsafeNoFollowerFlush(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No leader is known; an election is under way")]
     private static partial void LogNoLeader(ILogger logger);

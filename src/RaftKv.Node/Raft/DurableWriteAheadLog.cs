@@ -24,6 +24,18 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
     /// <summary>How many replicated batches this node flushed before acknowledging them.</summary>
     public long SyncedAppends => Interlocked.Read(ref syncedAppends);
 
+    /// <summary>
+    /// False only in a Debug build started with <c>RAFTKV_TEST_SKIP_FOLLOWER_FLUSH=1</c>: the power-loss
+    /// test turns the flush off to prove that it catches a follower acknowledging before its flush.
+    /// Release builds, which deployments run, have no such switch.
+    /// </summary>
+    public static bool FlushesAppends { get; } =
+#if DEBUG
+        Environment.GetEnvironmentVariable("RAFTKV_TEST_SKIP_FOLLOWER_FLUSH") != "1";
+#else
+        true;
+#endif
+
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntryImpl>(
         ILogEntryProducer<TEntryImpl> entries,
         long startIndex,
@@ -33,7 +45,7 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
         // Read before the base method consumes the producer.
         var count = entries.RemainingCount;
         await AppendAsync(entries, startIndex, skipCommitted, token);
-        if (count > 0)
+        if (count > 0 && FlushesAppends)
         {
             await FlushAsync(token);
             Interlocked.Increment(ref syncedAppends);
