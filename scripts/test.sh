@@ -12,6 +12,7 @@ results=$(mktemp -d "${TMPDIR:-/tmp}/raftkv-results.XXXXXX")
 sweep() {
   pkill -f 'raftkv-test-' 2>/dev/null || true
   awk '$3 == "fuse.powerloss-fs" && $2 ~ /raftkv-test-/ { print $2 }' /proc/mounts 2>/dev/null | xargs -r -n1 fusermount3 -u -z 2>/dev/null || true
+  awk '$1 == "raftkv-test-volume" { print $2 }' /proc/mounts 2>/dev/null | xargs -r -n1 umount -l 2>/dev/null || true
 }
 trap 'sweep; rm -rf "$results"' EXIT
 

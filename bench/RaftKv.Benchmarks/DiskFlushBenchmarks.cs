@@ -60,7 +60,8 @@ public class DiskFlushBenchmarks : IAsyncDisposable
                 MemoryManagement = Pages == LogPages.SharedMemory ? WriteAheadLog.MemoryManagementStrategy.SharedMemory : WriteAheadLog.MemoryManagementStrategy.PrivateMemory,
                 NoBuffering = Pages == LogPages.PrivateMemoryNoBuffering,
             },
-            stateMachine);
+            stateMachine,
+            new DiskSpace(directory.FullName, minFreeBytes: 0));
         await log.InitializeAsync();
 
         // One put as the node encodes it: a 16-byte key, a 100-byte value and a request id.

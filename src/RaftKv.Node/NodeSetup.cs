@@ -84,6 +84,7 @@ public static class NodeSetup
         builder.Services.AddSingleton<CommandFormats>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandFormats>());
         builder.Services.AddHostedService<HistoryCompactor>();
+        builder.Services.AddHostedService<DiskSpaceMonitor>();
         builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>(), options.WatchProgressInterval));
         builder.Services.AddSingleton<LeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseKeeper>());
@@ -133,7 +134,8 @@ public static class NodeSetup
             ChunkSize = options.LogChunkBytes,
             HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3,
         };
-        builder.Services.AddSingleton<IPersistentState>(sp => new DurableWriteAheadLog(logOptions, sp.GetRequiredService<IStateMachine>()));
+        builder.Services.AddSingleton(new DiskSpace(dataDirectory, options.MinFreeDiskBytes));
+        builder.Services.AddSingleton<IPersistentState>(sp => new DurableWriteAheadLog(logOptions, sp.GetRequiredService<IStateMachine>(), sp.GetRequiredService<DiskSpace>()));
         builder.Services.AddSingleton<DotNext.IO.Log.IAuditTrail<IRaftLogEntry>>(sp => sp.GetRequiredService<IPersistentState>());
     }
 

@@ -83,6 +83,14 @@ public static class Problems
             extensions: new Dictionary<string, object?> { ["outcome"] = "not-applied" });
     }
 
+    /// <summary>507: the node's data volume is low on space; the write was not applied.</summary>
+    public static IResult InsufficientStorage(HttpContext context, string detail)
+    {
+        context.Response.Headers.RetryAfter = "10";
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status507InsufficientStorage, title: "Not applied: the node is low on disk space",
+            extensions: new Dictionary<string, object?> { ["outcome"] = "not-applied" });
+    }
+
     /// <summary>504: the write may or may not have been applied; retry only with the same Idempotency-Key.</summary>
     public static IResult OutcomeUnknown(string detail)
         => TypedResults.Problem(detail, statusCode: StatusCodes.Status504GatewayTimeout, title: "Outcome unknown",

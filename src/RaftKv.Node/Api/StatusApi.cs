@@ -10,11 +10,11 @@ public static class StatusApi
 {
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine, CommandFormats formats, WatchHub watches) => TypedResults.Ok(Describe(view, stateMachine, formats, watches)));
+        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine, CommandFormats formats, WatchHub watches, DiskSpace disk) => TypedResults.Ok(Describe(view, stateMachine, formats, watches, disk)));
         return routes;
     }
 
-    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine, CommandFormats formats, WatchHub watches)
+    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine, CommandFormats formats, WatchHub watches, DiskSpace disk)
     {
         var advertised = formats.ByMember;
         var raft = view.Raft;
@@ -43,6 +43,8 @@ public static class StatusApi
             store.Leases.Count,
             watches.Watchers,
             log.SyncedAppends,
+            disk.FreeBytes,
+            disk.WriteRefusal is not null,
             formats.ClusterFormat,
             [.. view.Definition.Members.Select(m => new MemberStatus(m.Id, m.Url, m.PeerUrl, m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown"), advertised[m.Id]))]);
     }
@@ -58,6 +60,8 @@ public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status
 /// <param name="Leases">Leases that exist in this node's state (expired ones until the leader's revoke is applied).</param>
 /// <param name="Watchers">Watches this node is serving.</param>
 /// <param name="SyncedAppends">Replicated batches this node flushed to disk before acknowledging them.</param>
+/// <param name="DiskFreeBytes">Free bytes on the data volume.</param>
+/// <param name="DiskLow">Below <c>RaftKv:MinFreeDiskBytes</c>: the node takes no writes and does not campaign.</param>
 /// <param name="ClusterCommandFormat">The lowest command format any member reads: what this node proposes when it leads.</param>
 public sealed record NodeStatus(
     string Id,
@@ -77,5 +81,7 @@ public sealed record NodeStatus(
     int Leases,
     int Watchers,
     long SyncedAppends,
+    long DiskFreeBytes,
+    bool DiskLow,
     int ClusterCommandFormat,
     IReadOnlyList<MemberStatus> Members);

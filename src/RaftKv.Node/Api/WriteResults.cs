@@ -18,6 +18,7 @@ public static class WriteResults
                 var rejected => Problems.Rejected(rejected),
             },
             ProposalStatus.NotApplied or ProposalStatus.NotLeader or ProposalStatus.Overloaded => Problems.Unavailable(context, result.Detail ?? "The write was not applied."),
+            ProposalStatus.InsufficientStorage => Problems.InsufficientStorage(context, result.Detail ?? "The node is low on disk space; the write was not applied."),
             _ => Problems.OutcomeUnknown(result.Detail ?? "The outcome of the write is unknown."),
         };
 }

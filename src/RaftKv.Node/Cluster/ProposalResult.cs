@@ -20,6 +20,9 @@ public enum ProposalStatus : byte
 
     /// <summary>Definitely not applied: the node was too busy to propose the command in time.</summary>
     Overloaded,
+
+    /// <summary>Definitely not applied: the node's data volume is low on space.</summary>
+    InsufficientStorage,
 }
 
 /// <param name="Status">Whether the write completed.</param>
@@ -36,6 +39,8 @@ public readonly record struct ProposalResult(ProposalStatus Status, CommandResul
     public static ProposalResult Unknown(string detail) => new(ProposalStatus.Unknown, null, detail);
 
     public static ProposalResult Overloaded(string detail) => new(ProposalStatus.Overloaded, null, detail);
+
+    public static ProposalResult InsufficientStorage(string detail) => new(ProposalStatus.InsufficientStorage, null, detail);
 
     /// <summary>The leader's answer to forwarded writes: one result per command, in order.</summary>
     public static byte[] Encode(IReadOnlyList<ProposalResult> results)
@@ -64,7 +69,7 @@ public readonly record struct ProposalResult(ProposalStatus Status, CommandResul
         for (var i = 0; i < results.Length; i++)
         {
             var status = reader.ReadByte();
-            if (status > (byte)ProposalStatus.Overloaded)
+            if (status > (byte)ProposalStatus.InsufficientStorage)
             {
                 throw new InvalidDataException($"Unknown proposal status {status}.");
             }

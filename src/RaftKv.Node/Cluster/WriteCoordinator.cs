@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Raft;
 using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Cluster;
@@ -25,6 +26,10 @@ namespace RaftKv.Node.Cluster;
 /// answered "unknown" at its own deadline even while the rest of its batch is still in flight.
 /// </para>
 /// <para>
+/// A node whose data volume is low on space (<see cref="DiskSpace"/>) refuses every write before
+/// queueing it, forwarded ones included: "not applied", 507.
+/// </para>
+/// <para>
 /// On the leader, writes forwarded by followers join the same queue as its own clients' writes, so
 /// one entry carries the writes that reached any node meanwhile. A forwarded write is never
 /// forwarded again: if this node stopped leading, it answers "not leader" and the follower retries.
@@ -45,6 +50,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     public const double CommitShare = 0.5;
 
     private readonly IProposer proposer;
+    private readonly DiskSpace disk;
     private readonly RaftKvOptions options;
     private readonly TimeSpan commitReserve;
     private readonly ILogger<WriteCoordinator> logger;
@@ -54,9 +60,10 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     private int queuedWrites;
     private long queuedBytes;
 
-    public WriteCoordinator(IProposer proposer, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
+    public WriteCoordinator(IProposer proposer, DiskSpace disk, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
     {
         this.proposer = proposer;
+        this.disk = disk;
         this.options = options.Value;
         this.logger = logger;
         commitReserve = this.options.RequestTimeout * CommitShare;
@@ -93,6 +100,12 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
 
     private Task<ProposalResult> Enqueue(PendingWrite write)
     {
+        if (disk.WriteRefusal is { } refusal)
+        {
+            write.Result.TrySetResult(ProposalResult.InsufficientStorage(refusal));
+            return write.Result.Task;
+        }
+
         var count = Interlocked.Increment(ref queuedWrites);
         var bytes = Interlocked.Add(ref queuedBytes, write.Bytes);
 

@@ -119,6 +119,15 @@ public sealed class RaftKvOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan WatchProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Below this much free space on the data volume the node takes no more writes (507), does not
+    /// campaign, and steps down if it leads; below half of it, it also stops appending what the leader
+    /// replicates. The log is written through memory-mapped files, where a full disk is a crash
+    /// (SIGBUS), not an error, so the node stops well before the disk is full. 0 turns the check off.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MinFreeDiskBytes { get; set; } = 128L * 1024 * 1024;
+
     /// <summary>The size of one write-ahead log file. Fixed when the log is created.</summary>
     [Range(64 * 1024, 1024 * 1024 * 1024)]
     public int LogChunkBytes { get; set; } = 16 * 1024 * 1024;

@@ -40,6 +40,9 @@ public static class EtcdErrors
     /// <summary>etcd's answer when it sheds load (its applied index lags far behind its commit index).</summary>
     public static RpcException TooManyRequests() => New(StatusCode.ResourceExhausted, "etcdserver: too many requests");
 
+    /// <summary>etcd's answer while its NOSPACE alarm is raised; here, while the node's data volume is low on space.</summary>
+    public static RpcException NoSpace() => New(StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded");
+
     public static RpcException Invalid(string message) => New(StatusCode.InvalidArgument, message);
 
     /// <summary>A request RaftKv refuses before proposing it, for the reason <see cref="Store.Commands.RequestRules"/> gave.</summary>
@@ -69,7 +72,12 @@ public static class EtcdErrors
     public static RpcException NotCompleted(ProposalResult result)
     {
         var applied = result.Status == ProposalStatus.Unknown;
-        var error = applied ? TimedOut() : result.Status == ProposalStatus.Overloaded ? TooManyRequests() : NoLeader();
+        var error = applied ? TimedOut() : result.Status switch
+        {
+            ProposalStatus.Overloaded => TooManyRequests(),
+            ProposalStatus.InsufficientStorage => NoSpace(),
+            _ => NoLeader(),
+        };
         error.Trailers.Add(OutcomeTrailer, applied ? "unknown" : "not-applied");
         return error;
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RaftKv.Node.Cluster;
+using RaftKv.Node.Raft;
 
 namespace RaftKv.Node.Health;
 
@@ -9,10 +10,16 @@ namespace RaftKv.Node.Health;
 /// hearing heartbeats starts an election and forgets the leader); on the leader, once its first
 /// entry of the term is committed.
 /// </summary>
-public sealed class ReadinessCheck(ClusterView view) : IHealthCheck
+public sealed class ReadinessCheck(ClusterView view, DiskSpace disk) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        // Not ready while it takes no writes, so that a load balancer sends clients elsewhere.
+        if (disk.WriteRefusal is { } refusal)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy(refusal));
+        }
+
         var leader = view.Leader;
         if (leader is null)
         {

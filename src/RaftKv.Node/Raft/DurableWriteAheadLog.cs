@@ -16,7 +16,9 @@ namespace RaftKv.Node.Raft;
 /// member still maps to the inherited implementation. <see cref="SyncedAppends"/> lets a test
 /// prove that the hook still runs on a newer DotNext.
 /// </remarks>
-public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine)
+/// <param name="disk">Below half of <c>MinFreeDiskBytes</c>, appends are refused: the leader counts this
+/// node unavailable and commits on the others, rather than this node crashing on a full memory-mapped page.</param>
+public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, DiskSpace disk)
     : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>
 {
     private long syncedAppends;
@@ -44,6 +46,11 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
     {
         // Read before the base method consumes the producer.
         var count = entries.RemainingCount;
+        if (count > 0 && disk.AppendRefusal is { } refusal)
+        {
+            throw new IOException(refusal);
+        }
+
         await AppendAsync(entries, startIndex, skipCommitted, token);
         if (count > 0 && FlushesAppends)
         {

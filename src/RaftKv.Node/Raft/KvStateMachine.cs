@@ -221,12 +221,21 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
 
         var installed = new SnapshotFile(new FileInfo(Path.Combine(location.FullName, SnapshotFile.NameFor(entry.Index, entry.Term))), entry.Index, entry.Term);
         var temporary = installed.File.FullName + SnapshotFile.TemporarySuffix;
-        var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-        await using (output)
+        try
         {
-            await entry.WriteToAsync(output, 1 << 16, token);
-            await output.FlushAsync(token);
-            output.Flush(flushToDisk: true);
+            var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await using (output)
+            {
+                await entry.WriteToAsync(output, 1 << 16, token);
+                await output.FlushAsync(token);
+                output.Flush(flushToDisk: true);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // A full disk, say: nothing was installed, the leader sends the snapshot again later.
+            File.Delete(temporary);
+            throw;
         }
 
         DurableFiles.Publish(temporary, installed.File.FullName);

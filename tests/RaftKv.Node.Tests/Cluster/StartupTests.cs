@@ -101,7 +101,7 @@ public sealed class StartupTests : IDisposable
         var options = new WriteAheadLog.Options { Location = Path.Combine(data, "wal"), ChunkSize = 16 * 1024 * 1024, HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3 };
         await using (stateMachine)
         {
-            var log = new DurableWriteAheadLog(options, stateMachine);
+            var log = new DurableWriteAheadLog(options, stateMachine, new DiskSpace(data, minFreeBytes: 0));
             await using (log)
             {
                 await log.InitializeAsync();

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Raft;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Results;
 
@@ -131,7 +132,7 @@ public sealed class WriteCoordinatorTests
     }
 
     private static WriteCoordinator NewCoordinator(IProposer proposer, RaftKvOptions options)
-        => new(proposer, Options.Create(options), NullLogger<WriteCoordinator>.Instance);
+        => new(proposer, new DiskSpace(Path.GetTempPath(), minFreeBytes: 0), Options.Create(options), NullLogger<WriteCoordinator>.Instance);
 
     /// <summary>Puts one write in each of the coordinator's batch slots, held by the proposer; returns those proposals.</summary>
     private static async Task<List<HeldProposal>> FillBatchSlotsAsync(WriteCoordinator writes, HeldProposer proposer)

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+
+namespace RaftKv.Testing;
+
+/// <summary>A small tmpfs mounted on a folder (root only): a data volume a test can fill.</summary>
+public sealed class TmpfsVolume : IAsyncDisposable
+{
+    private readonly string mountPoint;
+
+    private TmpfsVolume(string mountPoint) => this.mountPoint = mountPoint;
+
+    public string Path => mountPoint;
+
+    /// <summary>Bytes still free on the volume.</summary>
+    public long FreeBytes => new DriveInfo(mountPoint).AvailableFreeSpace;
+
+    /// <summary>Mounts a tmpfs of <paramref name="bytes"/> on <paramref name="mountPoint"/>; null, with the reason, where mounting is not allowed.</summary>
+    public static async Task<(TmpfsVolume? Volume, string? Unavailable)> TryMountAsync(string mountPoint, long bytes)
+    {
+        Directory.CreateDirectory(mountPoint);
+        var (exitCode, output) = await RunAsync("mount", "-t", "tmpfs", "-o", $"size={bytes}", "raftkv-test-volume", mountPoint);
+        return exitCode == 0 ? (new TmpfsVolume(mountPoint), null) : (null, $"cannot mount a tmpfs (needs root): {output.Trim()}");
+    }
+
+    /// <summary>Takes space with a file of really allocated blocks, so that <paramref name="free"/> bytes are left.</summary>
+    public string Fill(string name, long free)
+    {
+        var path = System.IO.Path.Combine(mountPoint, name);
+        var size = FreeBytes - free;
+        using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, preallocationSize: size);
+        return path;
+    }
+
+    public async ValueTask DisposeAsync() => await RunAsync("umount", "-l", mountPoint);
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = await process.StandardError.ReadToEndAsync() + await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, output);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, e.Message);
+        }
+    }
+}
