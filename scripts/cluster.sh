@@ -4,6 +4,7 @@
 #
 #   scripts/cluster.sh start | stop | status | clean
 #   scripts/cluster.sh kill ID | pause ID | resume ID | restart ID | logs ID
+#   scripts/cluster.sh rebuild ID    # stops ID, moves its data aside, starts it empty: it catches up from the leader
 #
 # Environment: RAFTKV_CLUSTER (cluster file, default cluster.json), RAFTKV_RUN (run folder, default .run).
 set -euo pipefail
@@ -150,13 +151,28 @@ case "$cmd" in
   logs)
     require_member "${2:-}"; cat "$run/logs/$2.log"
     ;;
+  rebuild)
+    # For a node that refuses to start on a corrupt log (exit code 5). Run it while the others have a
+    # leader: the emptied node forgets its vote, which is safe only while no election is under way.
+    require_member "${2:-}"
+    [ -f "$bin/RaftKv.Node.dll" ] || build
+    stop_node "$2"
+    if [ -d "$run/data/$2" ]; then
+      aside="$run/data/$2.before-rebuild-$(date +%Y%m%d-%H%M%S)"
+      mv "$run/data/$2" "$aside"
+      echo "$2's old data kept in $aside"
+    fi
+    start_node "$2"
+    wait_ready
+    echo "$2 rebuilt: it caught up from the leader"
+    ;;
   clean)
     while read -r id _; do stop_node "$id"; done < <(members)
     rm -rf "$run/data" "$run/logs" "$run/pids"
     echo "data and logs removed"
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

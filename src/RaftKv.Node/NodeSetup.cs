@@ -135,13 +135,17 @@ public static class NodeSetup
             HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3,
         };
         builder.Services.AddSingleton(new DiskSpace(dataDirectory, options.MinFreeDiskBytes));
-        builder.Services.AddSingleton<IPersistentState>(sp => new DurableWriteAheadLog(logOptions, sp.GetRequiredService<IStateMachine>(), sp.GetRequiredService<DiskSpace>()));
+        builder.Services.AddSingleton<IPersistentState>(sp => new DurableWriteAheadLog(logOptions, sp.GetRequiredService<KvStateMachine>(), sp.GetRequiredService<DiskSpace>()));
         builder.Services.AddSingleton<DotNext.IO.Log.IAuditTrail<IRaftLogEntry>>(sp => sp.GetRequiredService<IPersistentState>());
     }
 
-    /// <summary>Restores the state, then maps the Raft endpoint on the peer URL and the API on the client URL.</summary>
-    /// <exception cref="NodeStartupException">The latest snapshot is unreadable.</exception>
-    public static async Task UseRaftKvNodeAsync(this WebApplication app)
+    /// <summary>
+    /// Restores the state from the snapshot and the log, then maps the Raft endpoint on the peer URL
+    /// and the API on the client URL. Returns false if the node stopped itself meanwhile
+    /// (<see cref="FatalStop"/> said why): a corrupt log, or a committed entry it cannot apply.
+    /// </summary>
+    /// <exception cref="NodeStartupException">The latest snapshot is unreadable, or the log cannot be opened.</exception>
+    public static async Task<bool> UseRaftKvNodeAsync(this WebApplication app)
     {
         // Before anything resolves the cluster: the log must start from the restored snapshot.
         try
@@ -151,6 +155,28 @@ public static class NodeSetup
         catch (InvalidDataException e)
         {
             throw new NodeStartupException(FatalStop.UnreadableSnapshotExitCode, $"the latest snapshot is unreadable: {e.Message}");
+        }
+
+        // Before the cluster starts (which does the same again): the log's checksums are checked and its
+        // committed entries applied, so that a node that cannot use its log stops before serving anything.
+        WriteAheadLog log;
+        try
+        {
+            log = (WriteAheadLog)app.Services.GetRequiredService<IPersistentState>();
+        }
+        catch (DotNext.IO.Log.IntegrityException e)
+        {
+            // The log's own files fail its consistency checks as it opens them (its checkpoint, say).
+            throw new NodeStartupException(FatalStop.CorruptLogExitCode, KvStateMachine.CorruptLogMessage(e.Message));
+        }
+
+        try
+        {
+            await log.InitializeAsync(app.Lifetime.ApplicationStopping);
+        }
+        catch (OperationCanceledException) when (app.Services.GetRequiredService<FatalStop>().ExitCode != 0)
+        {
+            return false;
         }
 
         var view = app.Services.GetRequiredService<ClusterView>();
@@ -206,6 +232,7 @@ public static class NodeSetup
         app.MapEtcdApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        return true;
     }
 
     private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols)

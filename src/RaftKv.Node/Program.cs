@@ -10,8 +10,13 @@ try
     builder.AddRaftKvNode();
 
     await using var app = builder.Build();
-    await app.UseRaftKvNodeAsync();
     var fatal = app.Services.GetRequiredService<FatalStop>();
+    if (!await app.UseRaftKvNodeAsync())
+    {
+        // Stopped while restoring its state; FatalStop said why.
+        return fatal.ExitCode;
+    }
+
     try
     {
         await app.RunAsync();

@@ -18,7 +18,7 @@ namespace RaftKv.Node.Raft;
 /// </remarks>
 /// <param name="disk">Below half of <c>MinFreeDiskBytes</c>, appends are refused: the leader counts this
 /// node unavailable and commits on the others, rather than this node crashing on a full memory-mapped page.</param>
-public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, DiskSpace disk)
+public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, KvStateMachine stateMachine, DiskSpace disk)
     : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>
 {
     private long syncedAppends;
@@ -37,6 +37,22 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
 #else
         true;
 #endif
+
+    /// <summary>Checks every entry's checksum, then lets the state machine apply (<see cref="KvStateMachine.LogVerified"/>).</summary>
+    public override Task InitializeAsync(CancellationToken token = default)
+    {
+        // The base method verifies the checksums synchronously, before its first await: once it has
+        // returned its task, the log is known sound, or the task has failed.
+        var initializing = base.InitializeAsync(token);
+        if (initializing.Exception?.InnerException is { } corrupt)
+        {
+            stateMachine.LogCorrupt(corrupt.Message);
+            return Task.Delay(Timeout.Infinite, token);
+        }
+
+        stateMachine.LogVerified();
+        return initializing;
+    }
 
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntryImpl>(
         ILogEntryProducer<TEntryImpl> entries,

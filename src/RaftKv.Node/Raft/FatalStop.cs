@@ -13,6 +13,9 @@ public sealed partial class FatalStop(IHostApplicationLifetime lifetime, ILogger
     /// <summary>A snapshot is corrupt, or of a format this version does not read.</summary>
     public const int UnreadableSnapshotExitCode = 4;
 
+    /// <summary>The write-ahead log fails its checksums or its own consistency checks.</summary>
+    public const int CorruptLogExitCode = 5;
+
     private int exitCode;
 
     /// <summary>The exit code the node must end with, or 0 if it was not stopped.</summary>

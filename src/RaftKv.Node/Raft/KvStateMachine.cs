@@ -33,6 +33,7 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
     private const int SnapshotFlushBytes = 4 << 20;
 
     private readonly CancellationTokenSource lifetime = new();
+    private readonly TaskCompletionSource<bool> logVerified = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock publishing = new();
     private long appliedIndex;
     private long entriesSinceSnapshot;
@@ -79,8 +80,30 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
         }
     }
 
+    /// <summary>
+    /// The log's checksums passed: applying may begin. DotNext starts applying committed entries as
+    /// soon as the log is built, and checks the entries' checksums only later, when the cluster starts,
+    /// so without this a corrupt entry could be applied, or misread as one from a newer version.
+    /// </summary>
+    public void LogVerified() => logVerified.TrySetResult(true);
+
+    /// <summary>The log failed its checksums: nothing more is applied, and the node stops.</summary>
+    public void LogCorrupt(string problem)
+    {
+        logVerified.TrySetResult(false);
+        fatal.Stop(FatalStop.CorruptLogExitCode, CorruptLogMessage(problem));
+    }
+
+    public static string CorruptLogMessage(string problem)
+        => $"the write-ahead log is corrupt ({problem}); rebuild this node from the cluster (README, 'Rebuilding a node')";
+
     async ValueTask<long> IStateMachine.ApplyAsync(LogEntry entry, CancellationToken token)
     {
+        if (!logVerified.Task.IsCompletedSuccessfully && !await logVerified.Task.WaitAsync(token))
+        {
+            await Task.Delay(Timeout.Infinite, token);
+        }
+
         if (entry.Index <= appliedIndex)
         {
             return appliedIndex;

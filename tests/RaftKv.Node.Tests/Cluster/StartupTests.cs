@@ -96,6 +96,95 @@ public sealed class StartupTests : IDisposable
         var data = Path.Combine(folder, "d");
         var entry = CommandCodec.Encode(WriteCommand.Put("c:future", "k", [1]));
         entry[1 + 4 + 4 + "c:future".Length] = 200;
+        await WriteLogAsync(data, [entry]);
+
+        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "log entry 1 (term 1) cannot be applied by this version", FatalStop.UnreadableEntryExitCode);
+
+        // Started again, it stops again at the same entry: it never moves past it.
+        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "log entry 1 (term 1)", FatalStop.UnreadableEntryExitCode);
+    }
+
+    /// <summary>A byte flipped in the entries' file or their index fails a checksum; in the checkpoint, its version.</summary>
+    [Theory]
+    [InlineData("data/0")]
+    [InlineData("metadata/0")]
+    [InlineData("checkpoint")]
+    public async Task A_flipped_byte_in_the_log_stops_the_node_with_its_own_exit_code(string name)
+    {
+        var data = Path.Combine(folder, "d");
+        await WriteLogAsync(data, Enumerable.Range(0, 20).Select(i => CommandCodec.Encode(WriteCommand.Put($"c:{i}", $"key{i}", [.. "value"u8]))));
+        var file = Path.Combine(data, "wal", name);
+        var bytes = await File.ReadAllBytesAsync(file);
+        bytes[name == "checkpoint" ? 0 : WrittenLength(bytes) / 2] ^= 0x40;
+        await File.WriteAllBytesAsync(file, bytes);
+
+        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "the write-ahead log is corrupt", FatalStop.CorruptLogExitCode);
+    }
+
+    [Fact]
+    public async Task A_torn_tail_after_the_last_flushed_entry_is_ignored()
+    {
+        // A crash while entries 21 to 25 were being flushed, so before they were acknowledged: their
+        // bytes are partly on disk, torn, and the checkpoint still ends the log at entry 20.
+        var data = Path.Combine(folder, "d");
+        var wal = Path.Combine(data, "wal");
+        await WriteLogAsync(data, Enumerable.Range(0, 20).Select(i => CommandCodec.Encode(WriteCommand.Put($"c:{i}", $"key{i}", [.. "value"u8]))));
+        string[] files = [Path.Combine(wal, "data", "0"), Path.Combine(wal, "metadata", "0")];
+        var flushed = await Task.WhenAll(files.Select(file => File.ReadAllBytesAsync(file)));
+        var checkpoint = await File.ReadAllBytesAsync(Path.Combine(wal, "checkpoint"));
+        await WriteLogAsync(data, Enumerable.Range(20, 5).Select(i => CommandCodec.Encode(WriteCommand.Put($"c:{i}", $"key{i}", [.. "value"u8]))));
+        await File.WriteAllBytesAsync(Path.Combine(wal, "checkpoint"), checkpoint);
+        for (var f = 0; f < files.Length; f++)
+        {
+            var bytes = await File.ReadAllBytesAsync(files[f]);
+            var start = bytes.AsSpan().CommonPrefixLength(flushed[f]);
+            var end = WrittenLength(bytes);
+            Assert.True(start < end, $"entries 21 to 25 changed nothing in {files[f]}");
+            Random.Shared.NextBytes(bytes.AsSpan(start + ((end - start) / 2), (end - start + 1) / 2));
+            await File.WriteAllBytesAsync(files[f], bytes);
+        }
+
+        var (url, peer) = ($"http://127.0.0.1:{LoopbackPorts.Next()}", $"http://127.0.0.1:{LoopbackPorts.Next()}");
+        var single = Path.Combine(folder, "single.json");
+        await File.WriteAllTextAsync(single, $$"""{ "members": [ { "id": "n1", "url": "{{url}}", "peerUrl": "{{peer}}" } ] }""");
+        var node = new NodeProcess("n1", new Uri(url), new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), Path.Combine(folder, "n1"));
+        using (node)
+        {
+            node.Start(TestCluster.NodeDll, ["--node", "n1", "--cluster", single, "--data", data]);
+            await TestCluster.WaitUntilAsync("the node to be ready", async () =>
+            {
+                try
+                {
+                    using var ready = await node.Client.GetAsync("/health/ready");
+                    return ready.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException) when (node.IsRunning)
+                {
+                    return false;
+                }
+
+            });
+
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal("value", await node.Client.ReadAsync($"key{i}"));
+            }
+
+            for (var i = 20; i < 25; i++)
+            {
+                Assert.Null(await node.Client.ReadAsync($"key{i}"));
+            }
+
+            await node.Client.WriteAsync("after", "1");
+            Assert.Equal("1", await node.Client.ReadAsync("after"));
+        }
+    }
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    /// <summary>Writes a log as a node would have it (or adds to one): these entries appended, committed and flushed.</summary>
+    private static async Task WriteLogAsync(string data, IEnumerable<byte[]> entries)
+    {
         var snapshots = new DirectoryInfo(Path.Combine(data, "snapshots"));
         var stateMachine = new KvStateMachine(snapshots, new SnapshotPolicy(1_000, long.MaxValue, 0), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance), NullLogger<KvStateMachine>.Instance);
         var options = new WriteAheadLog.Options { Location = Path.Combine(data, "wal"), ChunkSize = 16 * 1024 * 1024, HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3 };
@@ -105,19 +194,20 @@ public sealed class StartupTests : IDisposable
             await using (log)
             {
                 await log.InitializeAsync();
-                var index = await log.AppendAsync(new BinaryLogEntry { Term = 1, Content = entry });
+                var index = 0L;
+                foreach (var entry in entries)
+                {
+                    index = await log.AppendAsync(new BinaryLogEntry { Term = 1, Content = entry });
+                }
+
                 await log.CommitAsync(index);
                 await log.FlushAsync();
             }
         }
-
-        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "log entry 1 (term 1) cannot be applied by this version", FatalStop.UnreadableEntryExitCode);
-
-        // Started again, it stops again at the same entry: it never moves past it.
-        await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", data], "log entry 1 (term 1)", FatalStop.UnreadableEntryExitCode);
     }
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    /// <summary>Where a log file's written bytes end: the files are preallocated and zero past it.</summary>
+    private static int WrittenLength(byte[] bytes) => bytes.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
 
     private static async Task AssertRefusedAsync(string[] arguments, string expected, int exitCode = 2)
     {
