@@ -81,8 +81,8 @@ public static class NodeSetup
         builder.Services.AddSingleton<WriteCoordinator>();
         builder.Services.AddSingleton<LinearizableReads>();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<CommandFormats>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandFormats>());
+        builder.Services.AddSingleton<MemberAdvertisements>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MemberAdvertisements>());
         builder.Services.AddHostedService<HistoryCompactor>();
         builder.Services.AddHostedService<DiskSpaceMonitor>();
         builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>(), options.WatchProgressInterval));

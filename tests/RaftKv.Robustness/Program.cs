@@ -1,7 +1,8 @@
 using RaftKv.Robustness.Checking;
+using RaftKv.Robustness.Fuzzing;
 using RaftKv.Robustness.Harness;
 
-// jepsen.sh runs `run`; check-history.sh runs `check`.
+// jepsen.sh runs `run`; check-history.sh runs `check`; fuzz-api.sh runs `fuzz-api`.
 switch (args.FirstOrDefault())
 {
     case "check":
@@ -20,7 +21,9 @@ switch (args.FirstOrDefault())
 
         var check = await new Runner(options, Console.Out).RunAsync();
         return Runner.ExitCode(check);
+    case "fuzz-api":
+        return await ApiFuzzCommand.RunAsync(args[1..], Console.Out, Console.Error);
     default:
-        await Console.Error.WriteLineAsync("usage: RaftKv.Robustness run [options] | check HISTORY.jsonl");
+        await Console.Error.WriteLineAsync("usage: RaftKv.Robustness run [options] | check HISTORY.jsonl | fuzz-api [--seed N] [--seconds S]");
         return 64;
 }

@@ -113,6 +113,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public void Start(string id) => nodes[id].Start(NodeDll, ArgumentsFor(id), environment);
 
+    /// <summary>Command-line arguments for one node only, from its next start on (settings given to all come after them and win).</summary>
+    public void AddArguments(string id, params string[] arguments) => nodeArguments[id].AddRange(arguments);
+
     public void Kill(string id) => nodes[id].Kill();
 
     public void Pause(string id) => nodes[id].Signal("STOP");

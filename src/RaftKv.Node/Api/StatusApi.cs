@@ -10,11 +10,11 @@ public static class StatusApi
 {
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine, CommandFormats formats, WatchHub watches, DiskSpace disk) => TypedResults.Ok(Describe(view, stateMachine, formats, watches, disk)));
+        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine, MemberAdvertisements formats, WatchHub watches, DiskSpace disk) => TypedResults.Ok(Describe(view, stateMachine, formats, watches, disk)));
         return routes;
     }
 
-    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine, CommandFormats formats, WatchHub watches, DiskSpace disk)
+    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine, MemberAdvertisements formats, WatchHub watches, DiskSpace disk)
     {
         var advertised = formats.ByMember;
         var raft = view.Raft;
@@ -45,6 +45,7 @@ public static class StatusApi
             log.SyncedAppends,
             disk.FreeBytes,
             disk.WriteRefusal is not null,
+            formats.SettingsDisagreement,
             formats.ClusterFormat,
             [.. view.Definition.Members.Select(m => new MemberStatus(m.Id, m.Url, m.PeerUrl, m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown"), advertised[m.Id]))]);
     }
@@ -62,6 +63,7 @@ public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status
 /// <param name="SyncedAppends">Replicated batches this node flushed to disk before acknowledging them.</param>
 /// <param name="DiskFreeBytes">Free bytes on the data volume.</param>
 /// <param name="DiskLow">Below <c>RaftKv:MinFreeDiskBytes</c>: the node takes no writes and does not campaign.</param>
+/// <param name="SettingsDisagreement">A shared setting some member holds at another value, or null.</param>
 /// <param name="ClusterCommandFormat">The lowest command format any member reads: what this node proposes when it leads.</param>
 public sealed record NodeStatus(
     string Id,
@@ -83,5 +85,6 @@ public sealed record NodeStatus(
     long SyncedAppends,
     long DiskFreeBytes,
     bool DiskLow,
+    string? SettingsDisagreement,
     int ClusterCommandFormat,
     IReadOnlyList<MemberStatus> Members);

@@ -40,6 +40,7 @@ public sealed class LinearizableReads
     public const double LeaseFraction = 0.75;
 
     private readonly ClusterView view;
+    private readonly MemberAdvertisements advertised;
     private readonly PeerClient peers;
     private readonly RaftKvOptions options;
     private readonly SharedRound<long> readIndexRounds;
@@ -49,9 +50,10 @@ public sealed class LinearizableReads
     private Lease? lease;
     private int waitingReads;
 
-    public LinearizableReads(ClusterView view, PeerClient peers, IOptions<RaftKvOptions> options)
+    public LinearizableReads(ClusterView view, MemberAdvertisements advertised, PeerClient peers, IOptions<RaftKvOptions> options)
     {
         this.view = view;
+        this.advertised = advertised;
         this.peers = peers;
         this.options = options.Value;
         readIndexRounds = new SharedRound<long>(() => FetchReadIndexAsync(allowLease: false));
@@ -119,7 +121,9 @@ public sealed class LinearizableReads
         var raft = view.Raft;
         var leadership = raft.LeadershipToken;
         var current = Volatile.Read(ref lease);
-        if (leadership.IsCancellationRequested || current is null || current.Leadership != leadership)
+
+        // The lease rests on every member's election timeout: with a member that differs, a majority round instead.
+        if (leadership.IsCancellationRequested || current is null || current.Leadership != leadership || advertised.SettingsDisagreement is not null)
         {
             return null;
         }

@@ -7,7 +7,7 @@ using RaftKv.Store.Commands;
 namespace RaftKv.Node.Cluster;
 
 /// <summary>Proposes batches to DotNext's Raft log on the leader, and forwards them from followers.</summary>
-public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, CommandFormats formats, TimeProvider time, IOptions<RaftKvOptions> options) : IProposer
+public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerClient peers, MemberAdvertisements formats, TimeProvider time, IOptions<RaftKvOptions> options) : IProposer
 {
     /// <summary>
     /// The request-id rules this leader writes into its entries. A server-made id is retried only

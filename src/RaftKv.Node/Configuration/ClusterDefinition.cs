@@ -35,6 +35,30 @@ public sealed class ClusterDefinition
         nameof(RaftKvOptions.HistoryRetentionPeriod),
     };
 
+    /// <summary>The shared settings as a member advertises them: <c>Name=value</c> pairs in name order, separated by <c>;</c>.</summary>
+    public static string DescribeSharedSettings(RaftKvOptions options)
+        => string.Join(';', SharedSettingNames.Order(StringComparer.Ordinal).Select(name =>
+            $"{name}={Convert.ToString(typeof(RaftKvOptions).GetProperty(name)!.GetValue(options), System.Globalization.CultureInfo.InvariantCulture)}"));
+
+    /// <summary>The first setting two descriptions give different values, or null; a setting only one of them names is not compared (another version).</summary>
+    public static (string Name, string Mine, string Theirs)? FirstDifference(string mine, string theirs)
+    {
+        var their = Parse(theirs);
+        foreach (var (name, value) in Parse(mine))
+        {
+            if (their.TryGetValue(name, out var other) && other != value)
+            {
+                return (name, value, other);
+            }
+        }
+
+        return null;
+
+        static Dictionary<string, string> Parse(string description)
+            => description.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(pair => pair.Split('=', 2)).Where(pair => pair.Length == 2)
+                .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+    }
+
     private ClusterDefinition(IReadOnlyList<ClusterMember> members, IReadOnlyDictionary<string, string> settings)
     {
         Members = members;

@@ -10,7 +10,7 @@ namespace RaftKv.Node.Health;
 /// hearing heartbeats starts an election and forgets the leader); on the leader, once its first
 /// entry of the term is committed.
 /// </summary>
-public sealed class ReadinessCheck(ClusterView view, DiskSpace disk) : IHealthCheck
+public sealed class ReadinessCheck(ClusterView view, DiskSpace disk, MemberAdvertisements advertised) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -18,6 +18,11 @@ public sealed class ReadinessCheck(ClusterView view, DiskSpace disk) : IHealthCh
         if (disk.WriteRefusal is { } refusal)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy(refusal));
+        }
+
+        if (advertised.SettingsDisagreement is { } disagreement)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy(disagreement));
         }
 
         var leader = view.Leader;

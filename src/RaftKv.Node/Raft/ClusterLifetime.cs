@@ -2,20 +2,23 @@ using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.Options;
 using RaftKv.Node.Cluster;
+using RaftKv.Node.Configuration;
 using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Raft;
 
 /// <summary>Follows leadership changes as DotNext reports them: records this node's leader term, and logs.</summary>
-public sealed partial class ClusterLifetime(LeaderTerm leaderTerm, ILogger<ClusterLifetime> logger) : IClusterMemberLifetime
+public sealed partial class ClusterLifetime(LeaderTerm leaderTerm, IOptions<RaftKvOptions> options, ILogger<ClusterLifetime> logger) : IClusterMemberLifetime
 {
     private IRaftCluster? raft;
 
     public void OnStart(IRaftCluster cluster, IDictionary<string, string> metadata)
     {
         // Served to the other members on request: the leader proposes only what every member reads.
-        metadata[CommandFormats.MetadataKey] = CommandCodec.FormatVersion.ToString(CultureInfo.InvariantCulture);
+        metadata[MemberAdvertisements.CommandFormatKey] = CommandCodec.FormatVersion.ToString(CultureInfo.InvariantCulture);
+        metadata[MemberAdvertisements.SettingsKey] = ClusterDefinition.DescribeSharedSettings(options.Value);
         raft = cluster;
         cluster.LeaderChanged += OnLeaderChanged;
         if (!DurableWriteAheadLog.FlushesAppends)

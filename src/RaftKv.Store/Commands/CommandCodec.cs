@@ -219,7 +219,8 @@ public static class CommandCodec
                     throw new InvalidDataException($"Transactions nest deeper than {RequestRules.MaxTxnDepth}.");
                 }
 
-                var compares = new Compare[reader.ReadCount(minElementBytes: 26)];
+                // A compare takes at least its range's two lengths, target, result, number and value length: 22 bytes.
+                var compares = new Compare[reader.ReadCount(minElementBytes: (2 * sizeof(int)) + 2 + sizeof(long) + sizeof(int))];
                 for (var i = 0; i < compares.Length; i++)
                 {
                     compares[i] = new Compare(

@@ -11,7 +11,8 @@ namespace RaftKv.Store.Snapshots;
 /// The on-disk form of a <see cref="StoreSnapshot"/>: a header with the format version, the
 /// keyspace with every retained version, the leases, the request-id table, then an XxHash64 of
 /// all of it and an end marker. Every length is bounded, so a corrupt file fails with a clear
-/// error instead of an allocation of whatever size it claims.
+/// error instead of an allocation of whatever size it claims: by the format's limits, and, when the
+/// input can seek (a file), by the bytes left in it.
 /// </summary>
 /// <remarks>
 /// Layout (little-endian): magic "RKVS", int32 format; revision, compact revision; key count, then
@@ -146,7 +147,7 @@ public static class SnapshotCodec
                 throw new InvalidDataException($"Invalid revisions {revision} (compacted at {compactRevision}).");
             }
 
-            var keyCount = ReadCount(reader, int.MaxValue);
+            var keyCount = ReadCount(reader, int.MaxValue, minElementBytes: 2 * sizeof(int));
             var keys = new List<KeyValuePair<byte[], KeyVersion>>(Math.Min(keyCount, 1 << 20));
             long liveKeys = 0;
             for (var i = 0; i < keyCount; i++)
@@ -162,7 +163,7 @@ public static class SnapshotCodec
                 liveKeys += history.IsTombstone ? 0 : 1;
             }
 
-            var leaseCount = ReadCount(reader, int.MaxValue);
+            var leaseCount = ReadCount(reader, int.MaxValue, minElementBytes: 2 * sizeof(long));
             var granted = new List<(long Id, long Ttl)>(Math.Min(leaseCount, 1 << 16));
             for (var i = 0; i < leaseCount; i++)
             {
@@ -171,12 +172,18 @@ public static class SnapshotCodec
 
             var hasClock = format >= 4;
             var logTime = hasClock ? reader.ReadInt64() : 0;
-            var requestCount = ReadCount(reader, MaxRequestIds);
+            var requestCount = ReadCount(reader, MaxRequestIds, minElementBytes: sizeof(int) + sizeof(ulong) + sizeof(int));
             var requests = new List<KeyValuePair<string, RememberedRequest>>(Math.Min(requestCount, 1 << 20));
+            var ids = new HashSet<string>(Math.Min(requestCount, 1 << 20), StringComparer.Ordinal);
             var previousStamp = 0L;
             for (var i = 0; i < requestCount; i++)
             {
                 var id = PayloadReader.StrictUtf8.GetString(ReadBytes(reader, MaxRequestIdBytes));
+                if (!ids.Add(id))
+                {
+                    throw new InvalidDataException($"Request id '{id}' appears twice in the snapshot.");
+                }
+
                 var stamp = hasClock ? reader.ReadInt64() : 0;
                 // Ids arrive in log order and the log's clock never moves back.
                 if (stamp < previousStamp || stamp > logTime)
@@ -229,7 +236,7 @@ public static class SnapshotCodec
 
     private static KeyVersion ReadHistory(BinaryReader reader, long revision)
     {
-        var count = ReadCount(reader, int.MaxValue);
+        var count = ReadCount(reader, int.MaxValue, minElementBytes: 1 + (4 * sizeof(long)) + sizeof(int));
         if (count == 0)
         {
             throw new InvalidDataException("A key without versions.");
@@ -252,23 +259,30 @@ public static class SnapshotCodec
         return history!;
     }
 
-    private static int ReadCount(BinaryReader reader, int max)
+    /// <summary>A count of at most <paramref name="max"/> elements, each taking at least <paramref name="minElementBytes"/> of what is left.</summary>
+    private static int ReadCount(BinaryReader reader, int max, int minElementBytes)
     {
         var count = reader.ReadInt32();
-        return count >= 0 && count <= max ? count : throw new InvalidDataException($"Invalid count {count} in snapshot.");
+        return count >= 0 && count <= max && (long)count * minElementBytes <= Remaining(reader)
+            ? count
+            : throw new InvalidDataException($"Invalid count {count} in snapshot.");
     }
 
     private static byte[] ReadBytes(BinaryReader reader, int maxLength)
     {
         var length = reader.ReadInt32();
-        if (length < 0 || length > maxLength)
+        if (length < 0 || length > maxLength || length > Remaining(reader))
         {
-            throw new InvalidDataException($"Invalid length {length} in snapshot (at most {maxLength}).");
+            throw new InvalidDataException($"Invalid length {length} in snapshot (at most {maxLength}, and {Remaining(reader)} bytes are left).");
         }
 
         var bytes = reader.ReadBytes(length);
         return bytes.Length == length ? bytes : throw new EndOfStreamException();
     }
+
+    /// <summary>The bytes left in the input if it can tell (it can seek); otherwise as many as a length can claim.</summary>
+    /// <remarks>The reader does not read ahead of what it is asked for, so the input's position is the reader's.</remarks>
+    private static long Remaining(BinaryReader reader) => ((HashingStream)reader.BaseStream).Remaining;
 
     /// <summary>Hashes every byte read through it.</summary>
     private sealed class HashingStream(Stream inner) : Stream
@@ -276,6 +290,8 @@ public static class SnapshotCodec
         private readonly XxHash64 hash = new();
 
         public ulong CurrentHash => hash.GetCurrentHashAsUInt64();
+
+        public long Remaining => inner.CanSeek ? inner.Length - inner.Position : long.MaxValue;
 
         public override bool CanRead => true;
 

@@ -395,6 +395,28 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     /// <summary>A snapshot every 100 entries, handed to the log at once: a node that misses a few entries needs one.</summary>
+    [Fact]
+    public async Task A_member_started_with_other_shared_settings_is_named_and_no_node_serves_lease_reads_or_is_ready()
+    {
+        await using var cluster = await TestCluster.StartAsync(3);
+        var leader = await cluster.WaitForLeaderAsync();
+        var odd = cluster.Ids.First(id => id != leader);
+        cluster.AddArguments(odd, "--RaftKv:IdempotencyCapacity", "5000");
+        cluster.Restart(odd);
+
+        await TestCluster.WaitUntilAsync("the leader to name the odd member's setting", async () =>
+            (await cluster.StatusAsync(leader)).SettingsDisagreement is { } disagreement
+            && disagreement.Contains($"member {odd} has IdempotencyCapacity 5000, this node 1000000", StringComparison.Ordinal));
+        using (var ready = await cluster.Client(leader).GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+
+        // Reads and writes go on; a lease read is served by a majority round instead.
+        await cluster.Client(leader).WriteAsync("k", "v");
+        Assert.Equal("v", await cluster.Client(leader).ReadAsync("k", "lease"));
+    }
+
     private static Dictionary<string, string> SnapshotsWithoutCatchUp => new()
     {
         ["RaftKv:SnapshotEntryInterval"] = "100",

@@ -42,6 +42,20 @@ public sealed class HistoryReaderTests
         Assert.Contains("not valid JSON", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "write", "key": "k\uD800", "value": "a", "time": 1, "node": "n1"}""")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "cas", "key": "k", "value": ["\uDC00", "b"], "time": 1, "node": "n1"}""")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "init", "key": "bank", "value": {"0": 1, "\uD800": 2}, "time": 1, "node": "n1"}""")]
+    [InlineData("""{"process": 1, "type": "invoke", "f": "write", "key": "k", "value": "a", "time": 1, "node": "n1", "\uD800": 0}""")]
+    public void A_string_or_name_with_an_unpaired_surrogate_escape_is_rejected(string line)
+    {
+        // Found by the fuzz corpus replay (tests/RaftKv.Fuzz): System.Text.Json threw InvalidOperationException.
+        var e = Rejected(line);
+
+        Assert.Equal(1, e.LineNumber);
+        Assert.Contains("unpaired surrogate", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_completion_without_an_invoke_is_rejected()
     {

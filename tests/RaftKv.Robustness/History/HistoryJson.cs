@@ -16,6 +16,8 @@ namespace RaftKv.Robustness.History;
 /// </summary>
 internal static class HistoryJson
 {
+    private const string UnpairedSurrogate = "a string or name has an unpaired surrogate escape (such as \\uD800 alone), which is not text";
+
     private static readonly JsonDocumentOptions ParseOptions = new() { AllowDuplicateProperties = false };
 
     public static string Serialize(HistoryEvent historyEvent)
@@ -132,6 +134,11 @@ internal static class HistoryJson
             var reason = e.Message.Split(" LineNumber:")[0];
             throw new FormatException($"not valid JSON at byte {e.BytePositionInLine} of the line: {reason}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // The check for duplicate names unescapes them, and throws this for a name with an unpaired surrogate.
+            throw new FormatException(UnpairedSurrogate, e);
+        }
 
         using (document)
         {
@@ -214,7 +221,7 @@ internal static class HistoryJson
 
     private static List<string> ParseKeys(JsonElement value)
         => [.. value.EnumerateArray().Select(key => key.ValueKind == JsonValueKind.String
-            ? key.GetString()!
+            ? Text(key)
             : throw new FormatException("the value of a range read must be an array of the keys it found"))];
 
     private static List<WatchChange> ParseChanges(JsonElement value)
@@ -241,7 +248,7 @@ internal static class HistoryJson
                     throw new FormatException(Shape);
                 }
 
-                watched.Add(new WatchedEvent(type.GetString()!, key.GetString()!, eventValue.GetString()));
+                watched.Add(new WatchedEvent(Text(type), Text(key), eventValue.ValueKind == JsonValueKind.Null ? null : Text(eventValue)));
             }
 
             changes.Add(new WatchChange(number, watched));
@@ -276,12 +283,13 @@ internal static class HistoryJson
         var accounts = new List<KeyValuePair<int, long>>();
         foreach (var property in value.EnumerateObject())
         {
-            if (!int.TryParse(property.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var account) ||
-                account.ToString(CultureInfo.InvariantCulture) != property.Name ||
+            var name = Name(property);
+            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var account) ||
+                account.ToString(CultureInfo.InvariantCulture) != name ||
                 property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt64(out var balance) ||
                 balance is < -Balances.Limit or > Balances.Limit)
             {
-                throw new FormatException($"{shape} within ±{Balances.Limit}, not \"{property.Name}\": {property.Value.GetRawText()}");
+                throw new FormatException($"{shape} within ±{Balances.Limit}, not \"{name}\": {property.Value.GetRawText()}");
             }
 
             accounts.Add(new(account, balance));
@@ -299,18 +307,44 @@ internal static class HistoryJson
             throw new FormatException("the value of a cas must be an array of two strings: [expected, new]");
         }
 
-        return new HistoryEvent(process, type, OperationFunction.Cas, key, value[1].GetString(), value[0].GetString(), time, node);
+        return new HistoryEvent(process, type, OperationFunction.Cas, key, Text(value[1]), Text(value[0]), time, node);
     }
 
     private static string? ParseSingleValue(OperationFunction function, JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => value.GetString(),
+        JsonValueKind.String => Text(value),
         JsonValueKind.Null => null,
         _ => throw new FormatException($"the value of a {HistoryValidator.Name(function)} must be a string or null"),
     };
 
     private static string RequiredString(JsonElement root, string name) =>
-        Required(root, name, JsonValueKind.String).GetString()!;
+        Text(Required(root, name, JsonValueKind.String));
+
+    /// <summary>A string's text. System.Text.Json unescapes lazily, and throws InvalidOperationException for an unpaired surrogate (\uD800 alone).</summary>
+    private static string Text(JsonElement text)
+    {
+        try
+        {
+            return text.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new FormatException(UnpairedSurrogate, e);
+        }
+    }
+
+    /// <summary>A property's name, unescaped as <see cref="Text"/> is.</summary>
+    private static string Name(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new FormatException(UnpairedSurrogate, e);
+        }
+    }
 
     private static JsonElement Required(JsonElement root, string name, JsonValueKind kind)
     {
