@@ -22,6 +22,7 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, KvStateM
     : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>
 {
     private long syncedAppends;
+    private Task? initialized;
 
     /// <summary>How many replicated batches this node flushed before acknowledging them.</summary>
     public long SyncedAppends => Interlocked.Read(ref syncedAppends);
@@ -38,8 +39,13 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, KvStateM
         true;
 #endif
 
-    /// <summary>Checks every entry's checksum, then lets the state machine apply (<see cref="KvStateMachine.LogVerified"/>).</summary>
-    public override Task InitializeAsync(CancellationToken token = default)
+    /// <summary>
+    /// Checks every entry's checksum, then lets the state machine apply (<see cref="KvStateMachine.LogVerified"/>).
+    /// Done once: the node calls it before the host starts, and DotNext again when the cluster starts.
+    /// </summary>
+    public override Task InitializeAsync(CancellationToken token = default) => initialized ??= VerifyAndInitializeAsync(token);
+
+    private Task VerifyAndInitializeAsync(CancellationToken token)
     {
         // The base method verifies the checksums synchronously, before its first await: once it has
         // returned its task, the log is known sound, or the task has failed.
