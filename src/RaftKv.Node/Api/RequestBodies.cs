@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
 
@@ -91,7 +93,7 @@ public sealed class RequestBodies(IOptions<RaftKvOptions> options)
         }
     }
 
-    /// <summary>The body as JSON; null if it is larger than <paramref name="limit"/> bytes or is not JSON, or if the node is receiving too much.</summary>
+    /// <summary>The body as JSON; null if it is larger than <paramref name="limit"/> bytes or is not I-JSON, or if the node is receiving too much.</summary>
     public async Task<JsonBodyRead> ReadJsonAsync(HttpContext context, int limit)
     {
         var body = await ReadAsync(context, limit);
@@ -100,13 +102,76 @@ public sealed class RequestBodies(IOptions<RaftKvOptions> options)
             return new JsonBodyRead(null, body.Overloaded);
         }
 
+        // The reader leaves strings' UTF-8 unchecked until they are read as text, where it throws.
+        if (!Utf8.IsValid(body.Bytes))
+        {
+            return new JsonBodyRead(null, Overloaded: false);
+        }
+
+        JsonDocument json;
         try
         {
-            return new JsonBodyRead(JsonDocument.Parse(body.Bytes, new JsonDocumentOptions { MaxDepth = 16 }), Overloaded: false);
+            json = JsonDocument.Parse(body.Bytes, new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException)
         {
             return new JsonBodyRead(null, Overloaded: false);
+        }
+
+        if (!HasWholeCharacters(json.RootElement))
+        {
+            json.Dispose();
+            return new JsonBodyRead(null, Overloaded: false);
+        }
+
+        return new JsonBodyRead(json, Overloaded: false);
+    }
+
+    /// <summary>
+    /// False if a string or a name escapes half a surrogate pair (<c>"\ud800"</c>): I-JSON forbids it, and
+    /// .NET cannot read it as text, so the handler would fail on it. Only an escape can make one.
+    /// </summary>
+    private static bool HasWholeCharacters(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if ((JsonMarshal.GetRawUtf8PropertyName(property).IndexOf("\\u"u8) >= 0 && !Decodes(() => property.Name)) || !HasWholeCharacters(property.Value))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (!HasWholeCharacters(item))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case JsonValueKind.String:
+                return JsonMarshal.GetRawUtf8Value(element).IndexOf("\\u"u8) < 0 || Decodes(element.GetString);
+            default:
+                return true;
+        }
+    }
+
+    private static bool Decodes(Func<string?> read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -1,3 +1,6 @@
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace RaftKv.Node.Etcd;
 
 /// <summary>The etcd v3 gRPC API: its services, served only on the member's gRPC port.</summary>
@@ -14,6 +17,10 @@ public static class EtcdApi
             grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, 2 * maxValueBytes);
             grpc.MaxSendMessageSize = null;
         });
+
+        // In place of grpc-dotnet's own method provider, one that answers a malformed request as etcd does.
+        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(EtcdMethodProvider<>));
         services.AddSingleton<EtcdAdapter>();
         services.AddSingleton<StreamGuard>();
         services.AddSingleton<Concurrency>();

@@ -146,6 +146,9 @@ public sealed class KeyspaceClusterTests(SharedClusterFixture fixture) : IClassF
     [InlineData("POST", "/v1/txn", """{"success": [{"launch": {"key": "d"}}]}""")]
     [InlineData("POST", "/v1/txn", """{"success": [{"put": {"key": "", "value": "x"}}]}""")]
     [InlineData("POST", "/v1/txn", """not json""")]
+    [InlineData("POST", "/v1/txn", """{"success": [{"put": {"key": "\ud800", "value": "x"}}]}""")]
+    [InlineData("POST", "/v1/txn", """{"success": [{"deleteRange": {"from": "\udc00", "to": "z"}}]}""")]
+    [InlineData("POST", "/v1/leases", """{"ttl": 5, "\ud800": 1}""")]
     [InlineData("POST", "/v1/compact", """{"revision": 0}""")]
     [InlineData("POST", "/v1/compact", """{"revision": 999999999999}""")]
     public async Task Malformed_range_txn_and_compact_requests_are_400_and_change_nothing(string method, string path, string body)
@@ -156,6 +159,20 @@ public sealed class KeyspaceClusterTests(SharedClusterFixture fixture) : IClassF
         using var response = await client.SendAsync(request);
         await Http.AssertProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.Equal(before, (await Cluster.StatusAsync(Cluster.Ids[0])).Revision);
+    }
+
+    [Fact]
+    public async Task A_transaction_whose_strings_are_not_utf8_is_400_and_changes_nothing()
+    {
+        var client = Cluster.Client(Cluster.Ids[1]);
+        var before = (await Cluster.StatusAsync(Cluster.Ids[1])).Revision;
+        var body = Encoding.UTF8.GetBytes("""{"success": [{"put": {"key": "bad?", "value": "x"}}]}""");
+        body[Array.IndexOf(body, (byte)'?')] = 0xE7;
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+        using var response = await client.PostAsync("/v1/txn", content);
+        await Http.AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(before, (await Cluster.StatusAsync(Cluster.Ids[1])).Revision);
     }
 
     [Fact]

@@ -437,6 +437,30 @@ public sealed partial class EtcdApiTests(EtcdApiFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_malformed_message_answers_as_etcd_does_in_a_call_and_in_a_stream()
+    {
+        var (_, follower) = await RolesAsync();
+
+        // Field 1 as a varint, then a group that never ends: etcd answers these bytes the same way.
+        var malformed = Convert.FromBase64String("CICAgDtTWIAB");
+        var raw = Marshallers.Create<byte[]>(bytes => bytes, bytes => bytes);
+        foreach (var (service, method) in new[] { ("etcdserverpb.Lease", "LeaseRevoke"), ("etcdserverpb.KV", "Put"), ("etcdserverpb.KV", "Txn") })
+        {
+            var call = new Method<byte[], byte[]>(MethodType.Unary, service, method, raw, raw);
+            var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Channel(follower).CreateCallInvoker().AsyncUnaryCall(call, null, Deadline, malformed).ResponseAsync);
+            Assert.Equal(StatusCode.Internal, error.StatusCode);
+            Assert.StartsWith("grpc: error unmarshalling request: ", error.Status.Detail, StringComparison.Ordinal);
+        }
+
+        var watch = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "etcdserverpb.Watch", "Watch", raw, raw);
+        using var stream = fixture.Channel(follower).CreateCallInvoker().AsyncDuplexStreamingCall(watch, null, Deadline);
+        await stream.RequestStream.WriteAsync(malformed);
+        var ended = await Assert.ThrowsAsync<RpcException>(() => stream.ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.Internal, ended.StatusCode);
+        Assert.StartsWith("grpc: error unmarshalling request: ", ended.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_lock_is_held_by_one_caller_at_a_time_and_an_election_has_one_leader_that_observers_follow()
     {
         var (leader, follower) = await RolesAsync();
