@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -62,12 +63,16 @@ public sealed class GrpcRegisterClientRetryTests
     [Fact]
     public async Task Retries_refused_unproposed_leave_the_write_unknown_once_the_bound_runs_out()
     {
+        // A window long enough that a loaded machine still fits several retries of a few milliseconds in it.
+        var window = TimeSpan.FromSeconds(2);
         var nodes = new ScriptedNodes([Unknown], thenAlways: NotApplied);
-        using var run = new Run(nodes);
+        using var run = new Run(nodes, new RetryBound(window, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5)));
 
+        var started = Stopwatch.StartNew();
         var completion = await run.Client.WriteAsync(0, "register/0/2", "1", node: 1);
 
         Assert.Equal(HistoryEventType.Info, completion.Type);
+        Assert.True(started.Elapsed >= window, $"Gave up after {started.Elapsed}, inside the {window} window.");
         Assert.True(nodes.Sent.Count >= 3, $"Expected retries for the whole window, got {nodes.Sent.Count} requests.");
         Assert.Equal(new RetryCounts(Unknown: 1, Resolved: 0, Retries: nodes.Sent.Count - 1), run.Retry.Counts);
     }
@@ -133,10 +138,10 @@ public sealed class GrpcRegisterClientRetryTests
         private readonly StringWriter text = new();
         private readonly HistoryWriter history;
 
-        public Run(ScriptedNodes nodes)
+        public Run(ScriptedNodes nodes, RetryBound? bound = null)
         {
             history = new HistoryWriter(text);
-            Retry = new UnknownWriteRetry(seed: 1, ScriptedNodes.QuickRetries);
+            Retry = new UnknownWriteRetry(seed: 1, bound ?? ScriptedNodes.QuickRetries);
             Client = new GrpcRegisterClient(ScriptedNodes.Urls, history, ScriptedNodes.Ids, Consistency.Linearizable, TimeSpan.FromSeconds(10), Retry, nodes);
         }
 

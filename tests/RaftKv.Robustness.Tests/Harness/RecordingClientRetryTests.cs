@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using RaftKv.Client;
 using RaftKv.Robustness.Harness;
@@ -53,13 +54,17 @@ public sealed class RecordingClientRetryTests
     [Fact]
     public async Task Retries_refused_unproposed_leave_the_write_unknown_once_the_bound_runs_out()
     {
+        // A window long enough that a loaded machine still fits several retries of a few milliseconds in it.
+        var window = TimeSpan.FromSeconds(2);
         var nodes = new ScriptedNodes([ScriptedNodes.Unknown], thenAlways: ScriptedNodes.NotApplied);
-        using var run = new Run(nodes, ScriptedNodes.QuickRetries);
+        using var run = new Run(nodes, new RetryBound(window, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5)));
 
+        var started = Stopwatch.StartNew();
         var completion = await run.Client.WriteAsync(0, "register/0/2", "1", node: 4);
 
         Assert.Equal(HistoryEventType.Info, completion.Type);
         Assert.Null(completion.Revision);
+        Assert.True(started.Elapsed >= window, $"Gave up after {started.Elapsed}, inside the {window} window.");
         Assert.True(nodes.Sent.Count >= 3, $"Expected retries for the whole window, got {nodes.Sent.Count} requests.");
         Assert.Single(nodes.Sent.Select(request => request.Header("Idempotency-Key")).Distinct());
         Assert.Equal([HistoryEventType.Invoke, HistoryEventType.Info], run.History().Select(e => e.Type));
