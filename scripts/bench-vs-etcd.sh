@@ -203,8 +203,8 @@ raftkv_cluster_file() { # size: writes .run/bench/raftkv-N/cluster.json, prints 
     echo '{'
     echo '  "members": ['
     for i in $(seq 1 "$n"); do
-      printf '    { "id": "n%d", "url": "http://127.0.0.1:%d", "grpcUrl": "http://127.0.0.1:%d" }%s\n' \
-        "$i" $((27000 + i)) $((27100 + i)) "$([ "$i" -lt "$n" ] && echo ,)"
+      printf '    { "id": "n%d", "url": "http://127.0.0.1:%d", "peerUrl": "http://127.0.0.1:%d", "grpcUrl": "http://127.0.0.1:%d" }%s\n' \
+        "$i" $((27000 + i)) $((27200 + i)) $((27100 + i)) "$([ "$i" -lt "$n" ] && echo ,)"
     done
     echo '  ]'
     echo '}'

@@ -21,7 +21,7 @@ using RaftKv.Node.Watch;
 namespace RaftKv.Node;
 
 /// <summary>Wires a RaftKv node: configuration, the DotNext Raft cluster, and the HTTP endpoints.</summary>
-public static class NodeSetup
+public static partial class NodeSetup
 {
     /// <summary>Command-line switches that are shorthands for configuration keys.</summary>
     public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
@@ -199,7 +199,11 @@ public static class NodeSetup
             });
         }
 
-        if (apiPort != peerPort)
+        if (apiPort == peerPort)
+        {
+            LogSharedPeerPort(app.Logger, view.Self.Url);
+        }
+        else
         {
             // The client port serves only the API and the peer port only cluster traffic, so a
             // fault injector can cut one without the other.
@@ -234,6 +238,9 @@ public static class NodeSetup
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The client URL {Url} also serves Raft and /internal/v1: any client that reaches it can send Raft messages and propose commands. Give this member a peerUrl of its own in the cluster file, on a network clients cannot reach.")]
+    private static partial void LogSharedPeerPort(ILogger logger, Uri url);
 
     private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols)
     {

@@ -27,6 +27,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly IReadOnlyDictionary<string, string> environment;
     private readonly Dictionary<string, List<string>> nodeArguments = [];
     private readonly Dictionary<string, PeerProxy> proxies = [];
+    private readonly Dictionary<string, Uri> peerUrls = [];
     private readonly bool ownsRoot;
 
     private TestCluster(string root, bool ownsRoot, string clusterFile, Dictionary<string, NodeProcess> nodes, IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string> environment)
@@ -81,6 +82,7 @@ public sealed class TestCluster : IAsyncDisposable
                 arguments.AddRange(["--RaftKv:PeerListenUrl", $"http://127.0.0.1:{listen.Port}", "--RaftKv:PeerSourceAddress", source.ToString()]);
             }
 
+            cluster.peerUrls[id] = new Uri(peerUrl);
             members.Add(new { Id = id, Url = nodes[id].Url.ToString(), PeerUrl = peerUrl, GrpcUrl = nodes[id].GrpcUrl.ToString() });
         }
 
@@ -105,6 +107,9 @@ public sealed class TestCluster : IAsyncDisposable
     public HttpClient Client(string id) => nodes[id].Client;
 
     public Uri Url(string id) => nodes[id].Url;
+
+    /// <summary>The node's peer URL, as the cluster file gives it to the other members (its proxy's, with network faults).</summary>
+    public Uri PeerUrl(string id) => peerUrls[id];
 
     /// <summary>The node's etcd v3 gRPC address (cleartext HTTP/2).</summary>
     public Uri GrpcUrl(string id) => nodes[id].GrpcUrl;

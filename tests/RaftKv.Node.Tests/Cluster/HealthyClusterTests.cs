@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using RaftKv.Node.Cluster;
+using RaftKv.Store.Commands;
 
 namespace RaftKv.Node.Tests.Cluster;
 
@@ -20,6 +22,47 @@ public sealed class SharedClusterFixture : IAsyncLifetime
 public sealed class HealthyClusterTests(SharedClusterFixture fixture) : IClassFixture<SharedClusterFixture>
 {
     private TestCluster Cluster => fixture.Cluster;
+
+    [Fact]
+    public async Task The_client_port_refuses_forged_raft_propose_and_read_index_requests_and_they_change_nothing()
+    {
+        var leader = await Cluster.WaitForLeaderAsync();
+        var key = "forged/" + Guid.NewGuid().ToString("N");
+        HttpRequestMessage Propose(Uri node)
+        {
+            var content = new ByteArrayContent(CommandCodec.Encode([new WriteCommand("forged:" + key, new PutRequest(Encoding.UTF8.GetBytes(key), "x"u8.ToArray()))]));
+            content.Headers.ContentType = new("application/octet-stream");
+            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, InternalApi.ProposePath)) { Content = content };
+            request.Headers.Add(PeerClient.DeadlineHeader, "5000");
+            return request;
+        }
+
+        var before = (await Cluster.StatusAsync(leader)).Term;
+        var appendEntries = new HttpRequestMessage(HttpMethod.Post, new Uri(Cluster.Url(leader), "/cluster-consensus/raft")) { Content = new ByteArrayContent([]) };
+        appendEntries.Headers.Add("X-Raft-Node-ID", Cluster.PeerUrl(leader).ToString());
+        appendEntries.Headers.Add("X-Raft-Message-Type", "AppendEntries");
+        appendEntries.Headers.Add("X-Raft-Term", (before + 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var forged = new[] { appendEntries, Propose(Cluster.Url(leader)), new HttpRequestMessage(HttpMethod.Post, new Uri(Cluster.Url(leader), InternalApi.ReadIndexPath)) };
+        using var http = new HttpClient();
+        foreach (var request in forged)
+        {
+            using (request)
+            using (var response = await http.SendAsync(request))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Cluster.Client(leader).GetKeyAsync(key)).StatusCode);
+        Assert.Equal(before, (await Cluster.StatusAsync(leader)).Term);
+        Assert.Equal(leader, await Cluster.WaitForLeaderAsync());
+
+        // The control: the same propose on the peer port is taken, so it was refused above for its port alone.
+        using var onPeerPort = Propose(Cluster.PeerUrl(leader));
+        using var taken = await http.SendAsync(onPeerPort);
+        Assert.Equal(HttpStatusCode.OK, taken.StatusCode);
+        Assert.Equal("x", await Cluster.Client(leader).ReadAsync(key));
+    }
 
     [Fact]
     public async Task A_write_through_a_follower_is_read_back_from_every_node()
