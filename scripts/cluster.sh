@@ -7,11 +7,13 @@
 #   scripts/cluster.sh rebuild ID    # stops ID, moves its data aside, starts it empty: it catches up from the leader
 #
 # Environment: RAFTKV_CLUSTER (cluster file, default cluster.json), RAFTKV_RUN (run folder, default .run).
+#   RAFTKV_PEER_CERTS: a folder of scripts/certs.sh, for peer mTLS (the cluster file's peerUrls then https).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cluster_file=$(realpath "${RAFTKV_CLUSTER:-$root/cluster.json}")
 run=${RAFTKV_RUN:-$root/.run}
+peer_certs=${RAFTKV_PEER_CERTS:+$(realpath "$RAFTKV_PEER_CERTS")}
 bin=$run/bin
 ready_timeout=${RAFTKV_READY_TIMEOUT:-90}
 
@@ -58,9 +60,13 @@ start_node() {
     return
   fi
   mkdir -p "$run/logs" "$run/pids" "$run/data"
+  local tls=()
+  if [ -n "$peer_certs" ]; then
+    tls=(--RaftKv:PeerTls:CertificatePath "$peer_certs/$id.pem" --RaftKv:PeerTls:KeyPath "$peer_certs/$id-key.pem" --RaftKv:PeerTls:CaPath "$peer_certs/ca.pem")
+  fi
   (
     cd "$run"
-    exec dotnet "$bin/RaftKv.Node.dll" --node "$id" --cluster "$cluster_file" --data "$run/data/$id" \
+    exec dotnet "$bin/RaftKv.Node.dll" --node "$id" --cluster "$cluster_file" --data "$run/data/$id" "${tls[@]}" \
       >>"$run/logs/$id.log" 2>&1 </dev/null
   ) &
   echo $! > "$run/pids/$id.pid"

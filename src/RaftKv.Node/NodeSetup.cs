@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Api;
 using RaftKv.Node.Cluster;
@@ -16,6 +17,7 @@ using RaftKv.Node.Etcd;
 using RaftKv.Node.Health;
 using RaftKv.Node.Leases;
 using RaftKv.Node.Raft;
+using RaftKv.Node.Security;
 using RaftKv.Node.Watch;
 
 namespace RaftKv.Node;
@@ -41,7 +43,8 @@ public static partial class NodeSetup
         var self = cluster[options.NodeId];
         var dataDirectory = PrepareDataDirectory(options.ResolveDataDirectory());
         var peerListenUrl = options.PeerListenUrl ?? self.PeerUrl;
-        var peerHandler = PeerConnections.HandlerFactory(options);
+        var peerTrust = PeerTrust.Load(options.PeerTls, cluster);
+        var peerHandler = PeerConnections.HandlerFactory(options, peerTrust);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -55,18 +58,20 @@ public static partial class NodeSetup
             kestrel.Limits.MaxConcurrentUpgradedConnections = options.MaxConnections;
             kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5));
+            var sharedPort = self.Url.Port == peerListenUrl.Port;
             foreach (var url in new[] { self.Url, peerListenUrl }.Distinct())
             {
-                Listen(kestrel, url, HttpProtocols.Http1AndHttp2);
+                Listen(kestrel, url, HttpProtocols.Http1AndHttp2, url.Port == peerListenUrl.Port ? peerTrust : null, sharedPort);
             }
 
             if (self.GrpcUrl is { } grpcUrl)
             {
                 // etcd's clients speak HTTP/2 without TLS from the first byte, which Kestrel serves only on a port that speaks nothing else.
-                Listen(kestrel, grpcUrl, HttpProtocols.Http2);
+                Listen(kestrel, grpcUrl, HttpProtocols.Http2, peerTrust: null, sharedPort: false);
             }
         });
         builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(new PeerAccess(peerTrust));
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self, peerListenUrl));
 
@@ -182,7 +187,12 @@ public static partial class NodeSetup
         var view = app.Services.GetRequiredService<ClusterView>();
         var apiPort = view.Self.Url.Port;
         var peerPort = view.PeerListenUrl.Port;
+        var access = app.Services.GetRequiredService<PeerAccess>();
 
+        // With peer TLS, only a member's certificate reaches Raft or /internal, whichever port serves them.
+        app.Use((context, next) => context.Connection.LocalPort == peerPort && !access.Allows(context)
+            ? Problems.Forbidden("The peer endpoints serve only members of the cluster, which present a certificate from its CA.").ExecuteAsync(context)
+            : next(context));
         app.UseWhen(context => context.Connection.LocalPort == peerPort, peer => peer.UseConsensusProtocolHandler());
         if (view.Self.GrpcUrl is { } grpcUrl)
         {
@@ -201,7 +211,10 @@ public static partial class NodeSetup
 
         if (apiPort == peerPort)
         {
-            LogSharedPeerPort(app.Logger, view.Self.Url);
+            if (!access.RequiresMembers)
+            {
+                LogSharedPeerPort(app.Logger, view.Self.Url);
+            }
         }
         else
         {
@@ -242,9 +255,22 @@ public static partial class NodeSetup
     [LoggerMessage(Level = LogLevel.Warning, Message = "The client URL {Url} also serves Raft and /internal/v1: any client that reaches it can send Raft messages and propose commands. Give this member a peerUrl of its own in the cluster file, on a network clients cannot reach.")]
     private static partial void LogSharedPeerPort(ILogger logger, Uri url);
 
-    private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols)
+    /// <param name="peerTrust">For the peer listener with peer TLS on: TLS, with the members' certificates required (or allowed, on a port clients share).</param>
+    private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols, PeerTrust? peerTrust, bool sharedPort)
     {
-        Action<ListenOptions> configure = listen => listen.Protocols = protocols;
+        Action<ListenOptions> configure = listen =>
+        {
+            listen.Protocols = protocols;
+            if (peerTrust is not null)
+            {
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = peerTrust.Certificate;
+                    https.ClientCertificateMode = sharedPort ? ClientCertificateMode.AllowCertificate : ClientCertificateMode.RequireCertificate;
+                    https.ClientCertificateValidation = (certificate, _, _) => peerTrust.IsMember(certificate);
+                });
+            }
+        };
         if (url.Host == "localhost")
         {
             kestrel.ListenLocalhost(url.Port, configure);

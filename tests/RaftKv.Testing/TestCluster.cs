@@ -45,6 +45,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<string> Ids => [.. nodes.Keys];
 
+    /// <summary>The CA of the members' certificates, when the cluster was started with peer TLS.</summary>
+    public PeerCertificates? PeerCertificates { get; private set; }
+
     /// <summary>The nodes that are up and not paused.</summary>
     public IEnumerable<string> RunningIds => nodes.Values.Where(n => n.IsRunning && !n.IsPaused).Select(n => n.Id);
 
@@ -59,7 +62,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <param name="root">The folder for the cluster's files, kept afterwards (default: a new temporary folder, deleted on dispose).</param>
     /// <param name="sharedSettings">The cluster file's <c>settings</c>, which it fixes for every member.</param>
     /// <param name="environment">Environment variables for every node process.</param>
-    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="peerTls">Mutual TLS between members, with a CA of the cluster's own (<see cref="PeerCertificates"/>).</param>
+    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null, IReadOnlyDictionary<string, string>? environment = null, bool peerTls = false)
     {
         var ownsRoot = root is null;
         root ??= Path.Combine(Path.GetTempPath(), Marker + Guid.NewGuid().ToString("N")[..12]);
@@ -70,16 +74,28 @@ public sealed class TestCluster : IAsyncDisposable
         var clusterFile = Path.Combine(root, "cluster.json");
         var cluster = new TestCluster(root, ownsRoot, clusterFile, nodes, settings ?? new Dictionary<string, string>(), environment ?? new Dictionary<string, string>());
         var members = new List<object>();
+        if (peerTls)
+        {
+            cluster.PeerCertificates = PeerCertificates.Create(Path.Combine(root, "certs"));
+        }
+
         foreach (var (source, id) in sources)
         {
             var listen = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Next());
             var arguments = cluster.nodeArguments[id] = [];
-            var peerUrl = $"http://127.0.0.1:{listen.Port}";
+            var scheme = peerTls ? "https" : "http";
+            var peerUrl = $"{scheme}://127.0.0.1:{listen.Port}";
+            if (cluster.PeerCertificates is { } certificates)
+            {
+                var (certificate, key) = certificates.Issue(id, [IPAddress.Loopback, source]);
+                arguments.AddRange(["--RaftKv:PeerTls:CertificatePath", certificate, "--RaftKv:PeerTls:KeyPath", key, "--RaftKv:PeerTls:CaPath", certificates.CaPath]);
+            }
+
             if (networkFaults)
             {
                 var proxy = cluster.proxies[id] = new PeerProxy(new IPEndPoint(source, 0), listen, sources);
-                peerUrl = $"http://{source}:{proxy.Endpoint.Port}";
-                arguments.AddRange(["--RaftKv:PeerListenUrl", $"http://127.0.0.1:{listen.Port}", "--RaftKv:PeerSourceAddress", source.ToString()]);
+                peerUrl = $"{scheme}://{source}:{proxy.Endpoint.Port}";
+                arguments.AddRange(["--RaftKv:PeerListenUrl", $"{scheme}://127.0.0.1:{listen.Port}", "--RaftKv:PeerSourceAddress", source.ToString()]);
             }
 
             cluster.peerUrls[id] = new Uri(peerUrl);
@@ -266,6 +282,8 @@ public sealed class TestCluster : IAsyncDisposable
         {
             node.Dispose();
         }
+
+        PeerCertificates?.Dispose();
 
         foreach (var proxy in proxies.Values)
         {

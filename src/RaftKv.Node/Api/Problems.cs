@@ -9,6 +9,9 @@ public static class Problems
     public static IResult BadRequest(string detail)
         => TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Malformed request");
 
+    public static IResult Forbidden(string detail)
+        => TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
     public static IResult BadEncoding() => BadRequest("encoding must be 'base64' when given.");
 
     public static IResult KeyNotFound(string key)

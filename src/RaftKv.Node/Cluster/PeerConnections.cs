@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Security;
 
 namespace RaftKv.Node.Cluster;
 
@@ -11,7 +12,8 @@ public static class PeerConnections
     public const string RaftHandlerName = "raftClient";
 
     /// <exception cref="NodeConfigurationException"><see cref="RaftKvOptions.PeerSourceAddress"/> is not an IP address.</exception>
-    public static Func<HttpMessageHandler> HandlerFactory(RaftKvOptions options)
+    /// <param name="trust">With peer TLS: the node presents its certificate and accepts only members' certificates.</param>
+    public static Func<HttpMessageHandler> HandlerFactory(RaftKvOptions options, PeerTrust? trust)
     {
         IPAddress? source = null;
         if (options.PeerSourceAddress is { } address && !IPAddress.TryParse(address, out source))
@@ -22,6 +24,11 @@ public static class PeerConnections
         return () =>
         {
             var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromMilliseconds(options.ElectionTimeoutMs) };
+            if (trust is not null)
+            {
+                handler.SslOptions = trust.ClientOptions();
+            }
+
             if (source is not null)
             {
                 // Lets a fault injector tell which member a connection comes from by its source address.

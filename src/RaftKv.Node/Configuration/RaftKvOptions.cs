@@ -141,5 +141,11 @@ public sealed class RaftKvOptions
     /// <summary>A local IP address that this node's outgoing cluster connections come from (default: any).</summary>
     public string? PeerSourceAddress { get; set; }
 
+    /// <summary>
+    /// Mutual TLS between members (<c>RaftKv:PeerTls:CertificatePath</c>, <c>KeyPath</c>, <c>CaPath</c>):
+    /// when set, every peer URL is https and only members presenting a certificate from the CA reach the peer endpoints.
+    /// </summary>
+    public PeerTlsOptions? PeerTls { get; set; }
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory ?? Path.Combine("data", NodeId));
 }

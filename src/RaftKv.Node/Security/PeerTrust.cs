@@ -1,0 +1,113 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using RaftKv.Node.Configuration;
+
+namespace RaftKv.Node.Security;
+
+/// <summary>
+/// Who counts as a member on the peer port: a certificate that chains to the cluster CA alone (no
+/// system roots) and names, among its subject alternative names, the host of some member's peer
+/// URL. DotNext authenticates no peer (it trusts <c>X-Raft-Node-ID</c> as sent), so this is the check.
+/// </summary>
+public sealed class PeerTrust
+{
+    private const string SubjectAlternativeNameOid = "2.5.29.17";
+
+    private readonly X509Certificate2Collection authority;
+    private readonly HashSet<string> memberHosts;
+
+    private PeerTrust(X509Certificate2 certificate, X509Certificate2Collection authority, IEnumerable<string> memberHosts)
+    {
+        Certificate = certificate;
+        this.authority = authority;
+        this.memberHosts = new HashSet<string>(memberHosts, StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>This member's certificate, with its key: presented to the other members, as server and as client.</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>The trust for <paramref name="options"/>, or null if peer TLS is off.</summary>
+    /// <exception cref="NodeConfigurationException">A setting is missing, a file unreadable, or the peer URLs do not match.</exception>
+    public static PeerTrust? Load(PeerTlsOptions? options, ClusterDefinition cluster)
+    {
+        var https = cluster.Members.Count(m => m.PeerUrl.Scheme == Uri.UriSchemeHttps);
+        if (options is null)
+        {
+            return https == 0 ? null : throw new NodeConfigurationException("The cluster file gives https peer URLs, but RaftKv:PeerTls is not set: set its CertificatePath, KeyPath and CaPath.");
+        }
+
+        if (options.CertificatePath is not { Length: > 0 } certificatePath || options.KeyPath is not { Length: > 0 } keyPath || options.CaPath is not { Length: > 0 } caPath)
+        {
+            throw new NodeConfigurationException("RaftKv:PeerTls needs all of CertificatePath, KeyPath and CaPath.");
+        }
+
+        if (https != cluster.Members.Count)
+        {
+            throw new NodeConfigurationException("RaftKv:PeerTls is set, so every member's peerUrl in the cluster file must be https.");
+        }
+
+        try
+        {
+            using var ephemeral = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+
+            // Exported and re-imported: SslStream needs a key it can use as a server on every platform.
+            var certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+            var authority = new X509Certificate2Collection();
+            authority.ImportFromPemFile(caPath);
+            if (authority.Count == 0)
+            {
+                throw new NodeConfigurationException($"RaftKv:PeerTls:CaPath '{caPath}' holds no certificate.");
+            }
+
+            return new PeerTrust(certificate, authority, cluster.Members.Select(m => m.PeerUrl.DnsSafeHost));
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new NodeConfigurationException($"RaftKv:PeerTls: cannot read the certificate, key or CA ({e.Message}).");
+        }
+    }
+
+    /// <summary>True for a certificate a member presents: issued by the cluster CA, naming a member's peer host.</summary>
+    public bool IsMember(X509Certificate2? certificate)
+        => certificate is not null && ChainsToAuthority(certificate) && Names(certificate).Any(memberHosts.Contains);
+
+    /// <summary>True for the certificate of the member this node dialled at <paramref name="host"/>.</summary>
+    public bool IsMemberAt(X509Certificate2? certificate, string host)
+        => certificate is not null && memberHosts.Contains(host) && ChainsToAuthority(certificate) && Names(certificate).Contains(host, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The options of an outgoing peer connection: this member's certificate, and only members' certificates accepted.</summary>
+    public SslClientAuthenticationOptions ClientOptions()
+        => new()
+        {
+            ClientCertificates = [Certificate],
+            RemoteCertificateValidationCallback = (sender, certificate, _, _) =>
+                sender is SslStream stream && IsMemberAt(certificate as X509Certificate2, stream.TargetHostName),
+        };
+
+    private bool ChainsToAuthority(X509Certificate2 certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+
+    private static IEnumerable<string> Names(X509Certificate2 certificate)
+    {
+        foreach (var raw in certificate.Extensions.Where(e => e.Oid?.Value == SubjectAlternativeNameOid))
+        {
+            var extension = new X509SubjectAlternativeNameExtension(raw.RawData);
+            foreach (var name in extension.EnumerateDnsNames())
+            {
+                yield return name;
+            }
+
+            foreach (var address in extension.EnumerateIPAddresses())
+            {
+                yield return address.ToString();
+            }
+        }
+    }
+}
