@@ -71,7 +71,7 @@ public static partial class NodeSetup
             }
         });
         builder.Services.AddSingleton(Options.Create(options));
-        builder.Services.AddSingleton(new PeerAccess(peerTrust));
+        builder.Services.AddSingleton(new PeerAccess(requiresMembers: peerTrust is not null));
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self, peerListenUrl));
 

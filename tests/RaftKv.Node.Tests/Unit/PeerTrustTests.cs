@@ -38,7 +38,7 @@ public sealed class PeerTrustTests : IDisposable
     [Fact]
     public void On_a_port_clients_share_only_the_peer_paths_need_a_member_certificate()
     {
-        var access = new PeerAccess(Trust());
+        var access = new PeerAccess(requiresMembers: true);
         var (memberPath, memberKey) = authority.Issue("n2", [IPAddress.Loopback]);
         using var member = PeerCertificates.Load(memberPath, memberKey);
 
@@ -46,7 +46,7 @@ public sealed class PeerTrustTests : IDisposable
         Assert.False(access.Allows(Request("/cluster-consensus/raft", null)));
         Assert.True(access.Allows(Request("/v1/kv/a", null)));
         Assert.True(access.Allows(Request("/internal/v1/propose", member)));
-        Assert.True(new PeerAccess(null).Allows(Request("/internal/v1/propose", null)));
+        Assert.True(new PeerAccess(requiresMembers: false).Allows(Request("/internal/v1/propose", null)));
     }
 
     [Fact]
