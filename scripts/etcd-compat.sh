@@ -154,7 +154,7 @@ start_raftkv() { # label: a cluster file of three members with HTTP and gRPC por
     echo '  "members": ['
     for i in 1 2 3; do
       pick_port; h=$REPLY; pick_port; p=$REPLY; pick_port; g=$REPLY
-      clients+=("127.0.0.1:$g"); peers+=("http://127.0.0.1:$h")
+      clients+=("127.0.0.1:$g"); peers+=("http://127.0.0.1:$p")
       printf '    { "id": "n%d", "url": "http://127.0.0.1:%d", "peerUrl": "http://127.0.0.1:%d", "grpcUrl": "http://127.0.0.1:%d" }%s\n' \
         "$i" "$h" "$p" "$g" "$([ "$i" -lt 3 ] && echo ,)"
     done
