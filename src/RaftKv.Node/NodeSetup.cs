@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Api;
 using RaftKv.Node.Cluster;
@@ -18,6 +20,7 @@ using RaftKv.Node.Health;
 using RaftKv.Node.Leases;
 using RaftKv.Node.Raft;
 using RaftKv.Node.Security;
+using RaftKv.Node.Shutdown;
 using RaftKv.Node.Watch;
 
 namespace RaftKv.Node;
@@ -59,17 +62,29 @@ public static partial class NodeSetup
             kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(5));
             var sharedPort = self.Url.Port == peerListenUrl.Port;
+            var clients = kestrel.ApplicationServices.GetRequiredService<ClientListeners>();
             foreach (var url in new[] { self.Url, peerListenUrl }.Distinct())
             {
-                Listen(kestrel, url, HttpProtocols.Http1AndHttp2, url.Port == peerListenUrl.Port ? peerTrust : null, sharedPort);
+                Listen(kestrel, url, HttpProtocols.Http1AndHttp2, url.Port == peerListenUrl.Port ? peerTrust : null, sharedPort, url.Port == peerListenUrl.Port ? null : clients);
             }
 
             if (self.GrpcUrl is { } grpcUrl)
             {
                 // etcd's clients speak HTTP/2 without TLS from the first byte, which Kestrel serves only on a port that speaks nothing else.
-                Listen(kestrel, grpcUrl, HttpProtocols.Http2, peerTrust: null, sharedPort: false);
+                Listen(kestrel, grpcUrl, HttpProtocols.Http2, peerTrust: null, sharedPort: false, clients);
             }
         });
+
+        // Kestrel's socket transport, wrapped so that a draining node can close its client ports alone.
+        HashSet<int> clientPorts = [self.Url.Port, .. self.GrpcUrl is { } grpc ? [grpc.Port] : Array.Empty<int>()];
+        clientPorts.Remove(peerListenUrl.Port);
+        builder.Services.RemoveAll<IConnectionListenerFactory>();
+        builder.Services.AddSingleton(sp => new ClientListeners(
+            new SocketTransportFactory(sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()), clientPorts));
+        builder.Services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<ClientListeners>());
+        builder.Services.AddSingleton<GracefulShutdown>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = GracefulShutdown.Budget(options) + TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(new PeerAccess(requiresMembers: peerTrust is not null));
         builder.Services.AddSingleton(cluster);
@@ -256,11 +271,13 @@ public static partial class NodeSetup
     private static partial void LogSharedPeerPort(ILogger logger, Uri url);
 
     /// <param name="peerTrust">For the peer listener with peer TLS on: TLS, with the members' certificates required (or allowed, on a port clients share).</param>
-    private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols, PeerTrust? peerTrust, bool sharedPort)
+    /// <param name="clients">For a port that serves clients only: its connections are closed when the node drains.</param>
+    private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols, PeerTrust? peerTrust, bool sharedPort, ClientListeners? clients)
     {
         Action<ListenOptions> configure = listen =>
         {
             listen.Protocols = protocols;
+            clients?.Track(listen);
             if (peerTrust is not null)
             {
                 listen.UseHttps(https =>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Raft;
+using RaftKv.Node.Shutdown;
 using RaftKv.Node.Watch;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
@@ -23,7 +24,7 @@ public static class WatchApi
         return routes;
     }
 
-    private static async Task<IResult> WatchAsync(HttpContext context, WatchHub hub, LinearizableReads reads, KvStateMachine stateMachine, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> WatchAsync(HttpContext context, WatchHub hub, LinearizableReads reads, KvStateMachine stateMachine, GracefulShutdown shutdown)
     {
         var query = context.Request.Query;
         if (RangeQuery.ParseEncoding(query) is not { } base64)
@@ -61,7 +62,7 @@ public static class WatchApi
             return Problems.Compacted(start, compactRevision);
         }
 
-        return new EventStream(hub, range, start, prevKv, base64, lifetime.ApplicationStopping);
+        return new EventStream(hub, range, start, prevKv, base64, shutdown.Draining);
     }
 
     private static bool TryParseRange(IQueryCollection query, bool base64, out KeyRange range, out string? error)

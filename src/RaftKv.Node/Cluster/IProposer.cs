@@ -18,7 +18,8 @@ public interface IProposer
     /// <summary>
     /// Appends the commands as one entry to this node's log and waits until it is applied here, or
     /// until <paramref name="deadline"/>; null if this node is not a ready leader, in which case
-    /// nothing was proposed.
+    /// nothing was proposed. A command answered "not leader" was proposed, but this node lost the
+    /// lead and a later leader put another entry in its place: it was never committed.
     /// </summary>
     Task<ProposalResult[]?> ProposeAsync(IReadOnlyList<WriteCommand> commands, Deadline deadline);
 

@@ -52,25 +52,29 @@ public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerCl
         {
             // Returns once the entry is committed on a majority (each flushed) and applied here.
             await raft.ReplicateAsync(entry, timeout.Token);
-            if (outcomes.IsApplied)
-            {
-                for (var i = 0; i < readable.Count; i++)
-                {
-                    results[readable[i]] = ProposalResult.Completed(outcomes[i]);
-                }
-
-                return results;
-            }
-
             failure = ProposalResult.Unknown("The write was committed but this node did not see it applied.");
         }
         catch (NotLeaderException)
         {
-            failure = ProposalResult.Unknown("Leadership changed while the write was in flight; it may still be committed.");
+            // The next leader either commits the entry, which this node then applies as a follower,
+            // or puts another entry at its index: a resigning leader's writes still get a true answer.
+            failure = await outcomes.WaitSettledAsync(deadline.Remaining) == false
+                ? ProposalResult.NotLeader()
+                : ProposalResult.Unknown("Leadership changed while the write was in flight, and no later leader had committed it or another entry in its place within its timeout; it may still be committed.");
         }
         catch (OperationCanceledException)
         {
             failure = ProposalResult.Unknown($"The write was not committed within {options.Value.RequestTimeout.TotalSeconds:0.#} s; it may still be.");
+        }
+
+        if (outcomes.IsApplied)
+        {
+            for (var i = 0; i < readable.Count; i++)
+            {
+                results[readable[i]] = ProposalResult.Completed(outcomes[i]);
+            }
+
+            return results;
         }
 
         foreach (var i in readable)

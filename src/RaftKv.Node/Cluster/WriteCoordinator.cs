@@ -13,9 +13,10 @@ namespace RaftKv.Node.Cluster;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A batch is retried only while it is certain that it was never proposed (no leader yet, a member
-/// that is not a ready leader, a refused connection). Once it may have reached a log, a lost answer
-/// is reported as unknown. A retry is harmless anyway: the state machine applies each request id at
+/// A batch is retried only while it is certain that it was never committed: never proposed (no
+/// leader yet, a member that is not a ready leader, a refused connection), or proposed by a leader
+/// that lost the lead and saw a later leader commit another entry at its index. Once it may have
+/// reached a log otherwise, a lost answer is reported as unknown. A retry is harmless anyway: the state machine applies each request id at
 /// most once and answers a duplicate with the first outcome.
 /// </para>
 /// <para>
@@ -82,6 +83,10 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
 
         public bool IsAnswered => Result.Task.IsCompleted;
     }
+
+    /// <summary>No write waits in the queue or in a batch being proposed or forwarded.</summary>
+    /// <remarks>A batch takes its slot before it takes its writes from the queue, so none is missed in between.</remarks>
+    public bool IsIdle => Volatile.Read(ref queuedWrites) == 0 && inFlight.CurrentCount == MaxBatchesInFlight;
 
     /// <summary>Gets a client's write committed, through whichever member leads.</summary>
     public Task<ProposalResult> WriteAsync(WriteCommand command)
@@ -193,8 +198,9 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
                 var proposal = proposer.ProposeAsync([.. pending.Select(w => w.Command)], Latest(pending));
                 if (await AnswerLateAsync(pending, proposal, "The write was proposed but not committed within its timeout; it may still be.") is { } results)
                 {
-                    Complete(pending, results);
-                    return;
+                    // Writes this node proposed and then lost with its lead were never committed: its
+                    // clients' go to the next leader, and forwarded ones back to their sender, which retries.
+                    pending = Answer(pending, results, retry: w => w.MayForward);
                 }
             }
             else
@@ -209,20 +215,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
 
                 var forwarding = proposer.ForwardAsync(leader, [.. pending.Select(w => w.Command)], [.. pending.Select(w => w.Deadline)]);
                 var results = await AnswerLateAsync(pending, forwarding, $"The write was forwarded to the leader {leader.Id}, which did not answer within its timeout; it may still be applied.");
-                var refused = new List<PendingWrite>();
-                for (var i = 0; i < pending.Count; i++)
-                {
-                    if (results[i].Status == ProposalStatus.NotLeader)
-                    {
-                        refused.Add(pending[i]);
-                    }
-                    else
-                    {
-                        pending[i].Result.TrySetResult(results[i]);
-                    }
-                }
-
-                pending = refused;
+                pending = Answer(pending, results, retry: _ => true);
             }
 
             pending = [.. pending.Where(w => !w.IsAnswered)];
@@ -293,6 +286,25 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
         return await proposal;
     }
 
+    /// <summary>Answers each write its result, except those that may be retried after a "not leader"; returns those.</summary>
+    private static List<PendingWrite> Answer(List<PendingWrite> writes, ProposalResult[] results, Func<PendingWrite, bool> retry)
+    {
+        var retried = new List<PendingWrite>();
+        for (var i = 0; i < writes.Count; i++)
+        {
+            if (results[i].Status == ProposalStatus.NotLeader && retry(writes[i]))
+            {
+                retried.Add(writes[i]);
+            }
+            else
+            {
+                writes[i].Result.TrySetResult(results[i]);
+            }
+        }
+
+        return retried;
+    }
+
     private static Deadline Latest(List<PendingWrite> writes) => Deadline.Latest(writes.Select(w => w.Deadline));
 
     /// <summary>The bytes of values a request carries, which is what makes a batch large.</summary>
@@ -308,14 +320,6 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
         foreach (var write in writes)
         {
             write.Result.TrySetResult(result);
-        }
-    }
-
-    private static void Complete(List<PendingWrite> writes, ProposalResult[] results)
-    {
-        for (var i = 0; i < writes.Count; i++)
-        {
-            writes[i].Result.TrySetResult(results[i]);
         }
     }
 

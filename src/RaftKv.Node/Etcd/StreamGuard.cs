@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Shutdown;
 
 namespace RaftKv.Node.Etcd;
 
@@ -9,9 +10,9 @@ namespace RaftKv.Node.Etcd;
 /// Runs a long-lived stream (watch, lease keep-alive) as etcd does: one that asked for a leader
 /// (<c>hasleader</c>) is refused while there is none, and ended with <c>no leader</c> once none has
 /// been known for three election timeouts (<c>v3rpc/interceptor.go</c>, <c>monitorLeader</c>), so its
-/// client moves to a member that can serve it. Every stream ends with <c>server stopped</c> when the node stops.
+/// client moves to a member that can serve it. Every stream ends with <c>server stopped</c> when the node begins to shut down.
 /// </summary>
-public sealed class StreamGuard(ClusterView view, IOptions<RaftKvOptions> options, IHostApplicationLifetime lifetime)
+public sealed class StreamGuard(ClusterView view, IOptions<RaftKvOptions> options, GracefulShutdown shutdown)
 {
     private const int LeaderlessChecks = 3;
 
@@ -25,7 +26,7 @@ public sealed class StreamGuard(ClusterView view, IOptions<RaftKvOptions> option
             throw EtcdErrors.NoLeader();
         }
 
-        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, shutdown.Draining);
         var leaderLost = requiresLeader ? WatchLeaderAsync(ending) : Task.FromResult(false);
         try
         {

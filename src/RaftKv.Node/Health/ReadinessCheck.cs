@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Raft;
+using RaftKv.Node.Shutdown;
 
 namespace RaftKv.Node.Health;
 
@@ -10,10 +11,15 @@ namespace RaftKv.Node.Health;
 /// hearing heartbeats starts an election and forgets the leader); on the leader, once its first
 /// entry of the term is committed.
 /// </summary>
-public sealed class ReadinessCheck(ClusterView view, DiskSpace disk, MemberAdvertisements advertised) : IHealthCheck
+public sealed class ReadinessCheck(ClusterView view, DiskSpace disk, MemberAdvertisements advertised, GracefulShutdown shutdown) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (shutdown.IsDraining)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("The node is shutting down."));
+        }
+
         // Not ready while it takes no writes, so that a load balancer sends clients elsewhere.
         if (disk.WriteRefusal is { } refusal)
         {

@@ -1,5 +1,6 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Extensions;
+using RaftKv.Node.Shutdown;
 
 namespace RaftKv.Node.Raft;
 
@@ -7,10 +8,10 @@ namespace RaftKv.Node.Raft;
 /// Keeps a node whose data volume is low on space from leading: it goes into DotNext's standby
 /// mode, where it still votes but never campaigns, and a leader steps down, so a node with room
 /// leads and the cluster keeps committing on the members that can store the log. Once space is
-/// freed, the node campaigns again. Client writes are refused by <see cref="Cluster.WriteCoordinator"/>
+/// freed, the node campaigns again, unless it is shutting down. Client writes are refused by <see cref="Cluster.WriteCoordinator"/>
 /// on the same check.
 /// </summary>
-public sealed partial class DiskSpaceMonitor(DiskSpace disk, IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<DiskSpaceMonitor> logger) : BackgroundService
+public sealed partial class DiskSpaceMonitor(DiskSpace disk, GracefulShutdown shutdown, IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<DiskSpaceMonitor> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
@@ -30,7 +31,7 @@ public sealed partial class DiskSpaceMonitor(DiskSpace disk, IServiceProvider se
                     LogStandingBy(logger, refusal);
                     standing = await raft.EnableStandbyModeAsync(stoppingToken) || raft.Standby;
                 }
-                else if (refusal is null && standing)
+                else if (refusal is null && standing && !shutdown.IsDraining)
                 {
                     LogResuming(logger, disk.FreeBytes);
                     standing = !await raft.RevertToNormalModeAsync(stoppingToken) && raft.Standby;

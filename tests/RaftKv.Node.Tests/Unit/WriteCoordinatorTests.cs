@@ -120,6 +120,27 @@ public sealed class WriteCoordinatorTests
     }
 
     [Fact]
+    public async Task A_leader_that_lost_its_lead_retries_its_clients_writes_it_knows_uncommitted_and_hands_forwarded_ones_back()
+    {
+        var proposer = new HeldProposer("n1");
+        await using var writes = NewCoordinator(proposer, new RaftKvOptions());
+
+        // A later leader put another entry at the proposal's index: the write was never committed.
+        var local = writes.WriteAsync(Put("local"));
+        (await proposer.NextAsync()).AnswerAll(ProposalResult.NotLeader());
+        var retry = await proposer.NextAsync();
+        Assert.Equal(["local"], retry.Keys);
+        retry.Complete();
+        Assert.Equal(ProposalStatus.Completed, (await local.WaitAsync(Patience)).Status);
+
+        // A write forwarded here goes back to its sender, which retries it.
+        var forwarded = writes.ProposeForwardedAsync([Put("forwarded")], [Deadline.After(Patience)]);
+        (await proposer.NextAsync()).AnswerAll(ProposalResult.NotLeader());
+        Assert.Equal(ProposalStatus.NotLeader, (await forwarded.WaitAsync(Patience))[0].Status);
+        Assert.Single(proposer.ProposedKeys, "forwarded");
+    }
+
+    [Fact]
     public async Task Without_a_leader_a_write_is_refused_not_applied_after_the_leader_wait()
     {
         var proposer = new HeldProposer("n1") { LeaderId = null };
@@ -167,6 +188,8 @@ public sealed class WriteCoordinatorTests
         public void Complete() => Answer([.. commands.Select(_ => ProposalResult.Completed(new CommandResult(CommandStatus.Applied, 1, null)))]);
 
         public void Answer(ProposalResult[] results) => answer.SetResult(results);
+
+        public void AnswerAll(ProposalResult result) => answer.TrySetResult([.. commands.Select(_ => result)]);
     }
 
     private sealed class HeldProposer(string selfId) : IProposer
