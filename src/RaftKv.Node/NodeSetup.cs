@@ -83,8 +83,7 @@ public static partial class NodeSetup
             new SocketTransportFactory(sp.GetRequiredService<IOptions<SocketTransportOptions>>(), sp.GetRequiredService<ILoggerFactory>()), clientPorts));
         builder.Services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<ClientListeners>());
         builder.Services.AddSingleton<GracefulShutdown>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = GracefulShutdown.Budget(options) + TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<IHostLifetime>(sp => sp.GetRequiredService<GracefulShutdown>());
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(new PeerAccess(requiresMembers: peerTrust is not null));
         builder.Services.AddSingleton(cluster);

@@ -69,6 +69,28 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
         }
     }
 
+    /// <summary>SIGTERM, the way an orchestrator stops a node, and waits for it to exit; returns its exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (process is not { HasExited: false } running)
+        {
+            throw new InvalidOperationException($"{id} is not running.");
+        }
+
+        Signal("TERM");
+        using var patience = new CancellationTokenSource(timeout);
+        try
+        {
+            await running.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{id} did not exit within {timeout.TotalSeconds:0} s of SIGTERM.");
+        }
+
+        return running.ExitCode;
+    }
+
     public void Signal(string signal)
     {
         if (process is { HasExited: false })

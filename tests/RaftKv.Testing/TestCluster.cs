@@ -139,6 +139,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public void Kill(string id) => nodes[id].Kill();
 
+    /// <summary>Stops a node gracefully (SIGTERM) and returns its exit code.</summary>
+    public Task<int> StopAsync(string id) => nodes[id].StopAsync(DefaultTimeout);
+
     public void Pause(string id) => nodes[id].Signal("STOP");
 
     public void Resume(string id) => nodes[id].Signal("CONT");

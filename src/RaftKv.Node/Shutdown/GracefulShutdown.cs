@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Extensions;
 using Microsoft.Extensions.Options;
@@ -8,20 +9,24 @@ using RaftKv.Node.Configuration;
 namespace RaftKv.Node.Shutdown;
 
 /// <summary>
-/// What a node does on SIGTERM before Kestrel and Raft stop: it turns unready, stops taking client
-/// connections, hands over the lead if it has it, and lets the requests in flight finish.
+/// The host's lifetime, in place of <see cref="Microsoft.Extensions.Hosting.Internal.ConsoleLifetime"/>:
+/// on SIGTERM (or SIGINT, SIGQUIT) a node first drains, and only then stops the host. Draining, it
+/// turns unready, stops taking client connections, hands over the lead if it has it, and lets the
+/// requests in flight finish.
 /// </summary>
 /// <remarks>
 /// <para>
-/// The host runs <see cref="StoppingAsync"/> before it stops any service, and the web server is
-/// registered last, so it stops first: everything here happens while the peer port still serves
-/// Raft, which the requests in flight need (a read waits for entries to arrive and apply).
+/// The drain runs before the host is told to stop, because DotNext aborts every Raft request from
+/// the moment <see cref="IHostApplicationLifetime.ApplicationStopping"/> fires (it links that token
+/// into each one): a node past that point can neither hand over the lead nor learn the next leader,
+/// and its in-flight requests need both. Until the drain ends, the peer port serves Raft as usual.
 /// </para>
 /// <para>
 /// Every member goes into DotNext's standby mode, where it votes but never campaigns, so a node
 /// about to stop is never elected. A leader steps down by the same call; in-flight writes it had
 /// proposed are answered once the next leader has either committed them or put another entry at
-/// their index (<see cref="RaftProposer"/>), and the others go to that leader.
+/// their index (<see cref="RaftProposer"/>), and the others go to that leader. A second signal
+/// stops the host at once.
 /// </para>
 /// </remarks>
 public sealed partial class GracefulShutdown(
@@ -29,12 +34,15 @@ public sealed partial class GracefulShutdown(
     ClusterView view,
     WriteCoordinator writes,
     IServiceProvider services,
+    IHostApplicationLifetime lifetime,
     IOptions<RaftKvOptions> options,
-    ILogger<GracefulShutdown> logger) : IHostedLifecycleService, IDisposable
+    ILogger<GracefulShutdown> logger) : IHostLifetime, IDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly CancellationTokenSource draining = new();
+    private readonly List<PosixSignalRegistration> signals = [];
+    private int signalled;
 
     /// <summary>Cancelled once the node stops taking client connections: long streams (watches, keep-alives) end then.</summary>
     public CancellationToken Draining => draining.Token;
@@ -42,14 +50,52 @@ public sealed partial class GracefulShutdown(
     /// <summary>Whether the node has begun to shut down.</summary>
     public bool IsDraining => draining.IsCancellationRequested;
 
-    /// <summary>
-    /// The longest a drain can take: a new leader to be elected, then the last request's timeout.
-    /// The host's shutdown timeout leaves room for it.
-    /// </summary>
-    public static TimeSpan Budget(RaftKvOptions options)
-        => options.LeaderWaitTimeout + TimeSpan.FromMilliseconds(2 * options.ElectionTimeoutMs) + options.RequestTimeout + TimeSpan.FromSeconds(1);
+    public Task WaitForStartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var signal in (PosixSignal[])[PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT])
+        {
+            signals.Add(PosixSignalRegistration.Create(signal, OnSignal));
+        }
 
-    public async Task StoppingAsync(CancellationToken cancellationToken)
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        signals.ForEach(s => s.Dispose());
+        draining.Dispose();
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        // The process stays up: the host stops once drained, and Main returns.
+        context.Cancel = true;
+        if (Interlocked.Exchange(ref signalled, 1) == 1 || !lifetime.ApplicationStarted.IsCancellationRequested)
+        {
+            lifetime.StopApplication();
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await DrainAsync(lifetime.ApplicationStopping);
+            }
+            catch (Exception e)
+            {
+                LogDrainFailed(logger, e);
+            }
+            finally
+            {
+                lifetime.StopApplication();
+            }
+        });
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var settings = options.Value;
@@ -86,18 +132,6 @@ public sealed partial class GracefulShutdown(
         LogDrained(logger, drained, listeners.OpenConnections, closed && idle);
     }
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public void Dispose() => draining.Dispose();
-
     private static async Task<bool> WaitAsync(Func<bool> condition, Deadline deadline, CancellationToken cancellationToken)
     {
         while (!condition())
@@ -118,6 +152,9 @@ public sealed partial class GracefulShutdown(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stepped down as leader; the lead is with {LeaderId} after {ElapsedMs:0} ms")]
     private static partial void LogHandedOver(ILogger logger, string? leaderId, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The drain failed; stopping now")]
+    private static partial void LogDrainFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Drained in {ElapsedMs:0} ms; {Open} client connections left open; complete: {Complete}")]
     private static partial void LogDrained(ILogger logger, double elapsedMs, int open, bool complete);
