@@ -5,6 +5,7 @@
 #   scripts/cluster.sh start | stop | status | clean
 #   scripts/cluster.sh kill ID | pause ID | resume ID | restart ID | logs ID
 #   scripts/cluster.sh rebuild ID    # stops ID, moves its data aside, starts it empty: it catches up from the leader
+#   scripts/cluster.sh rolling-restart   # restarts one node at a time (the leader last), each caught up before the next
 #
 # Environment: RAFTKV_CLUSTER (cluster file, default cluster.json), RAFTKV_RUN (run folder, default .run).
 #   RAFTKV_PEER_CERTS: a folder of scripts/certs.sh, for peer mTLS (the cluster file's peerUrls then https).
@@ -16,6 +17,8 @@ run=${RAFTKV_RUN:-$root/.run}
 peer_certs=${RAFTKV_PEER_CERTS:+$(realpath "$RAFTKV_PEER_CERTS")}
 bin=$run/bin
 ready_timeout=${RAFTKV_READY_TIMEOUT:-90}
+# A node drains on SIGTERM (hands over the lead, finishes its requests) before it exits; past this, SIGKILL.
+stop_timeout=${RAFTKV_STOP_TIMEOUT:-30}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
@@ -112,11 +115,44 @@ stop_node() {
   if [ -n "$pid" ]; then
     kill -CONT "$pid" 2>/dev/null || true
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    for _ in $(seq 1 $((stop_timeout * 10))); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
     [ -d "/proc/$pid" ] && kill -KILL "$pid" 2>/dev/null || true
     echo "$id stopped"
   fi
   rm -f "$run/pids/$id.pid"
+}
+
+# The leader's id, as the first node that answers says, or nothing.
+leader_id() {
+  local json
+  while read -r _ url _; do
+    json=$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null) || continue
+    sed -nE 's/.*"leader":\{"id":"([^"]*)".*/\1/p' <<<"$json"
+    return
+  done < <(members)
+}
+
+# Waits until a node answers ready and has applied everything the leader had committed when it came up.
+wait_caught_up() {
+  local id=$1 url deadline=$((SECONDS + ready_timeout)) leader target="" applied
+  url=$(url_of "$id")
+  until curl -fsS -m 2 "$url/health/ready" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "$id not ready after ${ready_timeout}s (see scripts/cluster.sh logs $id)"
+    sleep 0.2
+  done
+  while :; do
+    leader=$(leader_id)
+    if [ -z "$target" ] && [ -n "$leader" ]; then
+      target=$(field commitIndex "$(curl -fsS -m 2 "$(url_of "$leader")/v1/status" 2>/dev/null || true)")
+    fi
+    applied=$(field appliedIndex "$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null || true)")
+    if [ -n "$target" ] && [ -n "$applied" ] && [ "$applied" -ge "$target" ]; then
+      echo "$id ready and caught up (applied $applied, leader commit $target when it came up)"
+      return
+    fi
+    [ $SECONDS -lt $deadline ] || die "$id did not catch up within ${ready_timeout}s (applied ${applied:-?} of ${target:-?})"
+    sleep 0.2
+  done
 }
 
 cmd=${1:-}
@@ -153,6 +189,23 @@ case "$cmd" in
     require_member "${2:-}"
     [ -f "$bin/RaftKv.Node.dll" ] || build
     stop_node "$2"; start_node "$2"
+    ;;
+  rolling-restart)
+    # The leader last, so that the lead moves once. Each node drains on SIGTERM; the next one waits
+    # until it is back, ready, and caught up, so a majority is never down.
+    [ -f "$bin/RaftKv.Node.dll" ] || build
+    leader=$(leader_id)
+    [ -n "$leader" ] || die "no leader: the cluster is not healthy enough to roll"
+    order="$(members | awk -v leader="$leader" '$1 != leader { print $1 }') $leader"
+    for id in $order; do
+      [ -n "$(pid_of "$id")" ] || die "$id is not running: start it before rolling"
+    done
+    for id in $order; do
+      started=$SECONDS
+      stop_node "$id"; start_node "$id"; wait_caught_up "$id"
+      echo "$id restarted in $((SECONDS - started)) s"
+    done
+    echo "rolling restart done; leader now $(leader_id)"
     ;;
   logs)
     require_member "${2:-}"; cat "$run/logs/$2.log"

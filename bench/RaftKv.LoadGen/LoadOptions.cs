@@ -30,6 +30,9 @@ internal sealed class LoadOptions
           --grpc-connections N                 grpc: HTTP/2 connections per target, each worker on one (default 4)
           --targets URL[,URL...]               client URLs (grpc: gRPC URLs); requests go round-robin across them (required)
           --leader-only                        send everything to the current leader instead
+          --failover                           send a failed request to the next target, as a load balancer
+                                               would: a read after any failure, a write only after a refused
+                                               connection or a 503, which say it changed nothing
           --concurrency N                      workers, each with one request in flight (default 16)
           --duration S                         measured seconds (default 10)
           --warmup S                           seconds before measuring starts (default 2)
@@ -56,6 +59,8 @@ internal sealed class LoadOptions
     public IReadOnlyList<string> Targets { get; private set; } = [];
 
     public bool LeaderOnly { get; private set; }
+
+    public bool Failover { get; private set; }
 
     public int Concurrency { get; private set; } = 16;
 
@@ -119,6 +124,9 @@ internal sealed class LoadOptions
                     break;
                 case "--leader-only":
                     o.LeaderOnly = true;
+                    break;
+                case "--failover":
+                    o.Failover = true;
                     break;
                 case "--concurrency":
                     o.Concurrency = ParseInt(name, Value(), 1);

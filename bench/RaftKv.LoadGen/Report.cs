@@ -16,6 +16,7 @@ internal sealed class Report
     private readonly Histogram _all = new();
     private readonly SortedDictionary<int, long> _errorsByStatus = [];
     private readonly SortedDictionary<string, long> _errorsByException = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, long> _failoverRetries = new(StringComparer.Ordinal);
     private readonly long _readsNotFound;
     private readonly long _rangesShort;
     private readonly long _txnCompareFailed;
@@ -47,6 +48,11 @@ internal sealed class Report
             foreach (var (exception, count) in worker.ErrorsByException)
             {
                 _errorsByException[exception] = _errorsByException.GetValueOrDefault(exception) + count;
+            }
+
+            foreach (var (failure, count) in worker.FailoverRetries)
+            {
+                _failoverRetries[failure] = _failoverRetries.GetValueOrDefault(failure) + count;
             }
         }
 
@@ -85,6 +91,12 @@ internal sealed class Report
 
         var details = _errorsByStatus.Select(e => $"HTTP {e.Key}: {e.Value}").Concat(_errorsByException.Select(e => $"{e.Key}: {e.Value}"));
         text.AppendLine(inv, $"errors {Errors}{(Errors > 0 ? $" ({string.Join(", ", details)})" : "")}; errors outside the window {_unmeasuredErrors}; reads not found {_readsNotFound}; load generator used {_clientCores:0.00} cores");
+        if (o.Failover)
+        {
+            var retries = _failoverRetries.Values.Sum();
+            text.AppendLine(inv, $"failover retries over the whole run {retries}{(retries > 0 ? $" ({string.Join(", ", _failoverRetries.Select(r => $"{r.Key}: {r.Value}"))})" : "")}");
+        }
+
         if (o.Mix.Range > 0)
         {
             text.AppendLine(inv, $"ranges with fewer than {Protocols.RangeSize} keys {_rangesShort}");
@@ -118,6 +130,14 @@ internal sealed class Report
 
         json.WriteEndArray();
         json.WriteBoolean("leaderOnly", o.LeaderOnly);
+        json.WriteBoolean("failover", o.Failover);
+        json.WriteStartObject("failoverRetries");
+        foreach (var (failure, count) in _failoverRetries)
+        {
+            json.WriteNumber(failure, count);
+        }
+
+        json.WriteEndObject();
         json.WriteNumber("concurrency", o.Concurrency);
         json.WriteNumber("durationSeconds", o.DurationSeconds);
         json.WriteNumber("warmupSeconds", o.WarmupSeconds);

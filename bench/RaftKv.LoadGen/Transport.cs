@@ -5,11 +5,16 @@ namespace RaftKv.LoadGen;
 /// <param name="Error">For a failure with no HTTP status, what failed: the transport's exception or the gRPC status.</param>
 /// <param name="KnowsTxnValue">For a transaction whose compare failed: whether the failure branch's read could be read back.</param>
 /// <param name="TxnValue">That read's value (null: no such key).</param>
-internal readonly record struct Answer(Outcome Outcome, int Status = 0, string? Error = null, bool KnowsTxnValue = false, byte[]? TxnValue = null)
+/// <param name="NotApplied">For a failure: whether it certainly changed nothing (a refused connection, a 503), so that even a write may go to another target.</param>
+internal readonly record struct Answer(Outcome Outcome, int Status = 0, string? Error = null, bool KnowsTxnValue = false, byte[]? TxnValue = null, bool NotApplied = false)
 {
-    public static Answer HttpStatus(int status) => new(Outcome.Failed, Status: status);
+    /// <summary>What failed, as the report names it.</summary>
+    public string Failure => Error ?? $"HTTP {Status}";
 
-    public static Answer Transport(string error) => new(Outcome.Failed, Error: error);
+    // RaftKv answers 503 only for requests it did not apply (its problem body says "not-applied").
+    public static Answer HttpStatus(int status) => new(Outcome.Failed, Status: status, NotApplied: status == 503);
+
+    public static Answer Transport(string error, bool notSent = false) => new(Outcome.Failed, Error: error, NotApplied: notSent);
 
     public static Answer CompareFailed(byte[]? current) => new(Outcome.CompareFailed, KnowsTxnValue: true, TxnValue: current);
 }
@@ -60,7 +65,8 @@ internal sealed class HttpTransport(HttpClient client, IKvProtocol protocol) : I
         }
         catch (HttpRequestException e)
         {
-            return Answer.Transport($"HttpRequestException/{e.HttpRequestError}");
+            // A connection that could not be made carried no request.
+            return Answer.Transport($"HttpRequestException/{e.HttpRequestError}", notSent: e.HttpRequestError == HttpRequestError.ConnectionError);
         }
         catch (TaskCanceledException)
         {

@@ -39,6 +39,7 @@ internal sealed class Worker
 
     private readonly IKvTransport _transport;
     private readonly int _targets;
+    private readonly bool _failover;
     private readonly Random _random;
     private readonly Histogram[] _latency = [.. Enum.GetValues<OpKind>().Select(_ => new Histogram())];
 
@@ -54,6 +55,7 @@ internal sealed class Worker
     {
         _transport = transport;
         _targets = targets;
+        _failover = options.Failover;
         _target = id % targets;
         _random = new Random(HashCode.Combine(options.Seed, id));
         _value = value;
@@ -66,6 +68,9 @@ internal sealed class Worker
 
     /// <summary>Failed operations in the measured window, by transport failure or gRPC status.</summary>
     public Dictionary<string, long> ErrorsByException { get; } = [];
+
+    /// <summary>With <c>--failover</c>: requests sent again to the next target, by what failed first (the whole run).</summary>
+    public Dictionary<string, long> FailoverRetries { get; } = [];
 
     public long ReadsNotFound { get; private set; }
 
@@ -155,9 +160,15 @@ internal sealed class Worker
     private async Task<Answer> SendAsync(OpKind op, int key)
     {
         var txnNext = op == OpKind.Txn ? NextTxnValue() : null;
-        var target = _target;
-        _target = (_target + 1) % _targets;
-        var answer = await _transport.SendAsync(op, target, key, _txnExpected, txnNext);
+        var answer = await _transport.SendAsync(op, NextTarget(), key, _txnExpected, txnNext);
+
+        // A read may go anywhere again; a write only once it certainly changed nothing. Twice round the targets at most.
+        for (var attempt = 1; _failover && answer.Outcome == Outcome.Failed && attempt < 2 * _targets
+            && (op is OpKind.Read or OpKind.Range || answer.NotApplied); attempt++)
+        {
+            FailoverRetries[answer.Failure] = FailoverRetries.GetValueOrDefault(answer.Failure) + 1;
+            answer = await _transport.SendAsync(op, NextTarget(), key, _txnExpected, txnNext);
+        }
         if (answer.Outcome == Outcome.Ok && op == OpKind.Txn)
         {
             _txnExpected = txnNext;
@@ -168,6 +179,13 @@ internal sealed class Worker
         }
 
         return answer;
+    }
+
+    private int NextTarget()
+    {
+        var target = _target;
+        _target = (_target + 1) % _targets;
+        return target;
     }
 
     // The preload's value with the next sequence number over its end: each put writes a value the key did not hold.

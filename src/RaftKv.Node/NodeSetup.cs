@@ -202,6 +202,18 @@ public static partial class NodeSetup
         var apiPort = view.Self.Url.Port;
         var peerPort = view.PeerListenUrl.Port;
         var access = app.Services.GetRequiredService<PeerAccess>();
+        var shutdown = app.Services.GetRequiredService<GracefulShutdown>();
+
+        // A draining node's answers close their HTTP/1.1 connections, so that each client's next request goes to another member.
+        app.Use((context, next) =>
+        {
+            if (shutdown.IsDraining && HttpProtocol.IsHttp11(context.Request.Protocol) && context.Connection.LocalPort != peerPort)
+            {
+                context.Response.Headers.Connection = "close";
+            }
+
+            return next(context);
+        });
 
         // With peer TLS, only a member's certificate reaches Raft or /internal, whichever port serves them.
         app.Use((context, next) => context.Connection.LocalPort == peerPort && !access.Allows(context)
@@ -276,7 +288,7 @@ public static partial class NodeSetup
         Action<ListenOptions> configure = listen =>
         {
             listen.Protocols = protocols;
-            clients?.Track(listen);
+            clients?.Track(listen, http2Only: protocols == HttpProtocols.Http2);
             if (peerTrust is not null)
             {
                 listen.UseHttps(https =>

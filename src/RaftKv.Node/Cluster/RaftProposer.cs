@@ -56,11 +56,14 @@ public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerCl
         }
         catch (NotLeaderException)
         {
-            // The next leader either commits the entry, which this node then applies as a follower,
-            // or puts another entry at its index: a resigning leader's writes still get a true answer.
-            failure = await outcomes.WaitSettledAsync(deadline.Remaining) == false
+            // The entry, if appended at all, sits at or below the log's end now (or was already cut off).
+            // Once this node has applied that far under the next leader, the entry either was applied,
+            // which its context says, or was replaced: then it was never committed, and never will be.
+            // (DotNext hands a context only to entries with a payload, so a new leader's empty entry
+            // at that index would never tell the context itself.)
+            failure = await AppliedThroughAsync(view.Log.LastEntryIndex, deadline)
                 ? ProposalResult.NotLeader()
-                : ProposalResult.Unknown("Leadership changed while the write was in flight, and no later leader had committed it or another entry in its place within its timeout; it may still be committed.");
+                : ProposalResult.Unknown("Leadership changed while the write was in flight, and this node did not learn from the next leader within its timeout whether it was committed; it may be.");
         }
         catch (OperationCanceledException)
         {
@@ -109,5 +112,19 @@ public sealed class RaftProposer(ClusterView view, LeaderTerm leaderTerm, PeerCl
         }
 
         return readable;
+    }
+
+    /// <summary>Waits until this node has applied the log up to <paramref name="index"/>; false at the deadline.</summary>
+    private async Task<bool> AppliedThroughAsync(long index, Deadline deadline)
+    {
+        try
+        {
+            await view.Log.WaitForApplyAsync(index, CancellationToken.None).AsTask().WaitAsync(deadline.Remaining);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 }

@@ -82,6 +82,14 @@ public sealed class RaftKvOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan LeaderWaitTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// On SIGTERM, how long keep-alive HTTP/1.1 connections stay open for their clients' next request,
+    /// answered with <c>Connection: close</c>, before the idle ones are closed: closing an idle
+    /// connection races with a request its client may be sending on it, which then has no answer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ShutdownConnectionGrace { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The shortest election timeout, in milliseconds; the longest is twice this.</summary>
     [Range(50, 60_000)]
     public int ElectionTimeoutMs { get; set; } = 1000;

@@ -13,35 +13,15 @@ namespace RaftKv.Node.Raft;
 /// DotNext keeps contexts by log index, and keeps them when a new leader overwrites the entry at
 /// that index with another. So the context remembers the exact payload it was made for, and the
 /// state machine fills it only when the entry it applies has that payload: otherwise the proposer
-/// would be told that its overwritten, never committed writes were applied. An entry with another
-/// payload applied at its index proves that this one was never committed, and never will be:
-/// <see cref="Settled"/> then says so.
+/// would be told that its overwritten, never committed writes were applied.
 /// </remarks>
 public sealed class AppliedOutcomes(byte[] payload, int commandCount)
 {
     private readonly CommandResult[] outcomes = new CommandResult[commandCount];
-    private readonly TaskCompletionSource<bool> settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool applied;
 
     /// <summary>Whether the entry has been applied on this node.</summary>
     public bool IsApplied => applied;
-
-    /// <summary>
-    /// Waits for this entry, or another at its index, to be applied here: true if this one was,
-    /// false if another was, null if neither within <paramref name="timeout"/> (a snapshot can
-    /// also cover the index).
-    /// </summary>
-    public async Task<bool?> WaitSettledAsync(TimeSpan timeout)
-    {
-        try
-        {
-            return await settled.Task.WaitAsync(timeout);
-        }
-        catch (TimeoutException)
-        {
-            return null;
-        }
-    }
 
     public CommandResult this[int index] => applied ? outcomes[index] : throw new InvalidOperationException("The entry has not been applied.");
 
@@ -52,11 +32,5 @@ public sealed class AppliedOutcomes(byte[] payload, int commandCount)
 
     internal void Set(int index, CommandResult outcome) => outcomes[index] = outcome;
 
-    internal void MarkApplied()
-    {
-        applied = true;
-        settled.TrySetResult(true);
-    }
-
-    internal void MarkSuperseded() => settled.TrySetResult(false);
+    internal void MarkApplied() => applied = true;
 }

@@ -142,13 +142,6 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
             bytesSinceSnapshot += payload.Length;
         }
 
-        // A context left unfilled was proposed at this index by this node as leader, and another
-        // entry (a later leader's, often its empty first one) took the index: it was never committed.
-        if (entry.Context is AppliedOutcomes { IsApplied: false } overwritten)
-        {
-            overwritten.MarkSuperseded();
-        }
-
         appliedIndex = entry.Index;
         PublishWhenCaughtUp();
         entriesSinceSnapshot++;

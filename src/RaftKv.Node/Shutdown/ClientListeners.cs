@@ -13,16 +13,18 @@ namespace RaftKv.Node.Shutdown;
 /// </summary>
 /// <remarks>
 /// A refused connection is a certain "not sent" for a client, which can then try another member
-/// with any request, writes included. An open connection is closed the way Kestrel closes it at
-/// shutdown: HTTP/1.1 answers its current request with <c>Connection: close</c>, HTTP/2 sends GOAWAY
-/// and finishes its streams.
+/// with any request, writes included. HTTP/2 connections (gRPC's) are asked to close at once: GOAWAY
+/// tells their clients which streams were served, and the rest are safe to send elsewhere. HTTP/1.1
+/// has no such signal, and closing an idle keep-alive connection races with a request its client is
+/// sending: so those get a grace period in which each answer says <c>Connection: close</c>
+/// (<see cref="GracefulShutdown"/>), and only the ones still idle after it are closed.
 /// </remarks>
 /// <param name="sockets">Kestrel's own socket transport.</param>
 /// <param name="clientPorts">The ports that serve clients only (the HTTP API's and gRPC's, when the peer port is another).</param>
 public sealed class ClientListeners(IConnectionListenerFactory sockets, IReadOnlySet<int> clientPorts) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private readonly ConcurrentBag<IConnectionListener> listeners = [];
-    private readonly ConcurrentDictionary<string, ConnectionContext> open = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (ConnectionContext Connection, bool Http2Only)> open = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool closing;
 
@@ -43,9 +45,10 @@ public sealed class ClientListeners(IConnectionListenerFactory sockets, IReadOnl
     }
 
     /// <summary>Keeps track of the connections a client listener accepts, so that they can be asked to close.</summary>
-    public void Track(ListenOptions listen) => listen.Use(next => async connection =>
+    /// <param name="http2Only">The listener speaks HTTP/2 alone, whose connections can be closed at once without losing a request.</param>
+    public void Track(ListenOptions listen, bool http2Only) => listen.Use(next => async connection =>
     {
-        open[connection.ConnectionId] = connection;
+        open[connection.ConnectionId] = (connection, http2Only);
         try
         {
             // Accepted just as the listeners closed: this one is asked too.
@@ -66,7 +69,7 @@ public sealed class ClientListeners(IConnectionListenerFactory sockets, IReadOnl
         }
     });
 
-    /// <summary>Stops accepting client connections and asks the open ones to close once their current requests are answered.</summary>
+    /// <summary>Stops accepting client connections, and asks the open HTTP/2 ones to close once their current streams are done.</summary>
     public async Task CloseAsync()
     {
         closing = true;
@@ -75,7 +78,7 @@ public sealed class ClientListeners(IConnectionListenerFactory sockets, IReadOnl
             await listener.UnbindAsync();
         }
 
-        foreach (var connection in open.Values)
+        foreach (var (connection, _) in open.Values.Where(c => c.Http2Only))
         {
             RequestClose(connection);
         }
@@ -83,6 +86,15 @@ public sealed class ClientListeners(IConnectionListenerFactory sockets, IReadOnl
         if (open.IsEmpty)
         {
             allClosed.TrySetResult();
+        }
+    }
+
+    /// <summary>Asks every open connection to close once its current request is answered, or at once if it has none.</summary>
+    public void CloseRemaining()
+    {
+        foreach (var (connection, _) in open.Values)
+        {
+            RequestClose(connection);
         }
     }
 

@@ -99,6 +99,7 @@ public sealed partial class GracefulShutdown(
     {
         var started = Stopwatch.GetTimestamp();
         var settings = options.Value;
+        var graceDeadline = Deadline.After(settings.ShutdownConnectionGrace);
         LogDraining(logger, listeners.OpenConnections);
 
         // New clients are refused, a certain "not sent" they can retry elsewhere; streams end so that their clients move too.
@@ -124,6 +125,10 @@ public sealed partial class GracefulShutdown(
             LogHandedOver(logger, handedOver ? view.Leader?.Id : null, elapsed);
         }
 
+        // Keep-alive connections close after their next answer; those idle through the grace period are closed then.
+        await listeners.WaitClosedAsync(graceDeadline.Remaining);
+        listeners.CloseRemaining();
+
         // The last request accepted gets its whole timeout; writes forwarded by followers are in the coordinator's queue.
         var requestDeadline = Deadline.After(settings.RequestTimeout + TimeSpan.FromSeconds(1));
         var closed = await listeners.WaitClosedAsync(requestDeadline.Remaining);
@@ -147,7 +152,7 @@ public sealed partial class GracefulShutdown(
         return true;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: refusing new client connections, asking {Open} open ones to close, standing by")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: refusing new client connections, closing {Open} open ones after their next answers, standing by")]
     private static partial void LogDraining(ILogger logger, int open);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stepped down as leader; the lead is with {LeaderId} after {ElapsedMs:0} ms")]

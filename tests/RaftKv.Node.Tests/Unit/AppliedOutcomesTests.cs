@@ -17,20 +17,4 @@ public sealed class AppliedOutcomesTests
         Assert.False(context.IsFor(new ReadOnlySequence<byte>(overwrittenBy)));
         Assert.False(context.IsFor(new ReadOnlySequence<byte>(proposed.AsMemory(1))));
     }
-
-    [Fact]
-    public async Task A_context_settles_true_when_applied_false_when_superseded_and_null_when_neither_happens_in_time()
-    {
-        var payload = CommandCodec.Encode(WriteCommand.Put("a", "k", new byte[] { 1 }));
-        var applied = new AppliedOutcomes(payload, commandCount: 1);
-        var superseded = new AppliedOutcomes(payload, commandCount: 1);
-        var pending = new AppliedOutcomes(payload, commandCount: 1);
-
-        applied.MarkApplied();
-        superseded.MarkSuperseded();
-
-        Assert.True(await applied.WaitSettledAsync(TimeSpan.FromSeconds(30)));
-        Assert.False(await superseded.WaitSettledAsync(TimeSpan.FromSeconds(30)));
-        Assert.Null(await pending.WaitSettledAsync(TimeSpan.FromMilliseconds(50)));
-    }
 }
