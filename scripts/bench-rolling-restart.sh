@@ -22,17 +22,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-export RAFTKV_RUN="$root/.run/rolling"
-cluster="$root/scripts/cluster.sh"
-loadgen_bin="$RAFTKV_RUN/loadgen"
-out="$RAFTKV_RUN/results"
-trap '"$cluster" stop >/dev/null 2>&1 || true' EXIT
-
-"$cluster" clean >/dev/null
-rm -rf "$out"; mkdir -p "$out"
-dotnet build "$root/bench/RaftKv.LoadGen/RaftKv.LoadGen.csproj" -c Release -o "$loadgen_bin" -v quiet -nologo >/dev/null
-targets=$(sed -nE 's/.*"url"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/p' "$root/cluster.json" | paste -sd, -)
-load() { dotnet "$loadgen_bin/RaftKv.LoadGen.dll" --system raftkv --targets "$targets" --keys "$keys" "$@"; }
+. "$root/scripts/lib/local-bench.sh"
+local_bench rolling
 
 "$cluster" start >/dev/null
 load --preload-only --concurrency 64 >"$out/preload.txt"

@@ -23,17 +23,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-export RAFTKV_RUN="$root/.run/stall"
-cluster="$root/scripts/cluster.sh"
-loadgen_bin="$RAFTKV_RUN/loadgen"
-out="$RAFTKV_RUN/results"
-trap '"$cluster" stop >/dev/null 2>&1 || true' EXIT
-
-"$cluster" clean >/dev/null
-rm -rf "$out"; mkdir -p "$out"
-dotnet build "$root/bench/RaftKv.LoadGen/RaftKv.LoadGen.csproj" -c Release -o "$loadgen_bin" -v quiet -nologo >/dev/null
-targets=$(sed -nE 's/.*"url"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/p' "$root/cluster.json" | paste -sd, -)
-load() { dotnet "$loadgen_bin/RaftKv.LoadGen.dll" --system raftkv --targets "$targets" --keys "$keys" "$@"; }
+. "$root/scripts/lib/local-bench.sh"
+local_bench stall
 snapshots() { cat "$RAFTKV_RUN"/logs/*.log 2>/dev/null | grep -c "Snapshot at log index .* written" || true; }
 installs() { cat "$RAFTKV_RUN"/logs/*.log 2>/dev/null | grep -c "installed from the leader" || true; }
 

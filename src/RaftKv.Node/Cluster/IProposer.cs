@@ -19,7 +19,7 @@ public interface IProposer
     /// Appends the commands as one entry to this node's log and waits until it is applied here, or
     /// until <paramref name="deadline"/>; null if this node is not a ready leader, in which case
     /// nothing was proposed. A command answered "not leader" was proposed, but this node lost the
-    /// lead and a later leader put another entry in its place: it was never committed.
+    /// lead and the next leader's entries replaced it: it was never committed.
     /// </summary>
     Task<ProposalResult[]?> ProposeAsync(IReadOnlyList<WriteCommand> commands, Deadline deadline);
 

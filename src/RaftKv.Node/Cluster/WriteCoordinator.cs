@@ -15,9 +15,10 @@ namespace RaftKv.Node.Cluster;
 /// <para>
 /// A batch is retried only while it is certain that it was never committed: never proposed (no
 /// leader yet, a member that is not a ready leader, a refused connection), or proposed by a leader
-/// that lost the lead and saw a later leader commit another entry at its index. Once it may have
-/// reached a log otherwise, a lost answer is reported as unknown. A retry is harmless anyway: the state machine applies each request id at
-/// most once and answers a duplicate with the first outcome.
+/// that lost the lead and then found its entry replaced by the next leader's (<see cref="RaftProposer"/>).
+/// Once it may have reached a log otherwise, a lost answer is reported as unknown. A retry is
+/// harmless anyway: the state machine applies each request id at most once and answers a duplicate
+/// with the first outcome.
 /// </para>
 /// <para>
 /// Overload is refused before proposal, where the refusal is true: a write that finds the queue
