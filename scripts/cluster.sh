@@ -92,6 +92,9 @@ wait_ready() {
 
 field() { sed -nE "s/.*\"$1\":(\"([^\"]*)\"|([0-9]+)).*/\2\3/p" <<<"$2"; }
 
+# The leader's id in a /v1/status answer, or nothing.
+leader_field() { sed -nE 's/.*"leader":\{"id":"([^"]*)".*/\1/p' <<<"$1"; }
+
 status() {
   printf '%-6s %-28s %-8s %-10s %-6s %-8s %s\n' ID URL PID ROLE TERM COMMIT LEADER
   while read -r id url _; do
@@ -100,7 +103,7 @@ status() {
     json=$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null || true)
     if [ -n "$json" ]; then
       role=$(field role "$json"); term=$(field term "$json"); commit=$(field commitIndex "$json")
-      leader=$(sed -nE 's/.*"leader":\{"id":"([^"]*)".*/\1/p' <<<"$json")
+      leader=$(leader_field "$json")
       leader=${leader:--}
     else
       role=$([ -n "$pid" ] && echo unreachable || echo stopped); term=-; commit=-; leader=-
@@ -127,7 +130,7 @@ leader_id() {
   local json
   while read -r _ url _; do
     json=$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null) || continue
-    sed -nE 's/.*"leader":\{"id":"([^"]*)".*/\1/p' <<<"$json"
+    leader_field "$json"
     return
   done < <(members)
 }
@@ -141,9 +144,9 @@ wait_caught_up() {
     sleep 0.2
   done
   while :; do
-    leader=$(leader_id)
-    if [ -z "$target" ] && [ -n "$leader" ]; then
-      target=$(field commitIndex "$(curl -fsS -m 2 "$(url_of "$leader")/v1/status" 2>/dev/null || true)")
+    if [ -z "$target" ]; then
+      leader=$(leader_id)
+      [ -z "$leader" ] || target=$(field commitIndex "$(curl -fsS -m 2 "$(url_of "$leader")/v1/status" 2>/dev/null || true)")
     fi
     applied=$(field appliedIndex "$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null || true)")
     if [ -n "$target" ] && [ -n "$applied" ] && [ "$applied" -ge "$target" ]; then

@@ -169,6 +169,7 @@ internal sealed class Worker
             FailoverRetries[answer.Failure] = FailoverRetries.GetValueOrDefault(answer.Failure) + 1;
             answer = await _transport.SendAsync(op, NextTarget(), key, _txnExpected, txnNext);
         }
+
         if (answer.Outcome == Outcome.Ok && op == OpKind.Txn)
         {
             _txnExpected = txnNext;

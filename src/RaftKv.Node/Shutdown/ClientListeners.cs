@@ -27,6 +27,7 @@ public sealed class ClientListeners(IConnectionListenerFactory sockets, IReadOnl
     private readonly ConcurrentDictionary<string, (ConnectionContext Connection, bool Http2Only)> open = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool closing;
+    private volatile bool closingAll;
 
     /// <summary>Client connections open now.</summary>
     public int OpenConnections => open.Count;
@@ -51,8 +52,8 @@ public sealed class ClientListeners(IConnectionListenerFactory sockets, IReadOnl
         open[connection.ConnectionId] = (connection, http2Only);
         try
         {
-            // Accepted just as the listeners closed: this one is asked too.
-            if (closing)
+            // Accepted just as the listeners closed: this one is treated as those open then.
+            if (http2Only ? closing : closingAll)
             {
                 RequestClose(connection);
             }
@@ -92,6 +93,7 @@ public sealed class ClientListeners(IConnectionListenerFactory sockets, IReadOnl
     /// <summary>Asks every open connection to close once its current request is answered, or at once if it has none.</summary>
     public void CloseRemaining()
     {
+        closingAll = true;
         foreach (var (connection, _) in open.Values)
         {
             RequestClose(connection);

@@ -117,9 +117,9 @@ public sealed partial class GracefulShutdown(
             // The cluster is stopping already; there is nothing to hand over.
         }
 
-        var electionDeadline = Deadline.After(settings.LeaderWaitTimeout + TimeSpan.FromMilliseconds(2 * settings.ElectionTimeoutMs));
         if (wasLeader)
         {
+            var electionDeadline = Deadline.After(settings.LeaderWaitTimeout + TimeSpan.FromMilliseconds(2 * settings.ElectionTimeoutMs));
             var handedOver = await WaitAsync(() => view.Leader is { } next && next.Id != view.Self.Id, electionDeadline, cancellationToken);
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             LogHandedOver(logger, handedOver ? view.Leader?.Id : null, elapsed);
