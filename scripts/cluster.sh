@@ -6,8 +6,11 @@
 #   scripts/cluster.sh kill ID | pause ID | resume ID | restart ID | logs ID
 #   scripts/cluster.sh rebuild ID    # stops ID, moves its data aside, starts it empty: it catches up from the leader
 #   scripts/cluster.sh rolling-restart   # restarts one node at a time (the leader last), each caught up before the next
+#   scripts/cluster.sh snapshot FILE     # saves a backup of the whole state (GET /v1/snapshot) into FILE
+#   scripts/cluster.sh restore FILE      # seeds every member's empty data folder from a backup: a new cluster
 #
 # Environment: RAFTKV_CLUSTER (cluster file, default cluster.json), RAFTKV_RUN (run folder, default .run).
+#   RAFTKV_CLUSTER_TOKEN: mixed into a restored cluster's id (restore's --cluster-token).
 #   RAFTKV_PEER_CERTS: a folder of scripts/certs.sh, for peer mTLS (the cluster file's peerUrls then https).
 set -euo pipefail
 
@@ -228,13 +231,40 @@ case "$cmd" in
     wait_ready
     echo "$2 rebuilt: it caught up from the leader"
     ;;
+  snapshot)
+    file=${2:-}; [ -n "$file" ] || die "usage: cluster.sh snapshot FILE"
+    while read -r id url _; do
+      # Linearizable: the backup holds every write acknowledged before it was asked for.
+      if headers=$(curl -fsS -m 300 -D - -o "$file.part" "$url/v1/snapshot" 2>/dev/null); then
+        mv "$file.part" "$file"
+        revision=$(tr -d '\r' <<<"$headers" | sed -nE 's/^x-raftkv-revision: *//Ip')
+        echo "backup of revision $revision saved from $id into $file ($(stat -c %s "$file") bytes)"
+        exit 0
+      fi
+    done < <(members)
+    rm -f "$file.part"; die "no member served a snapshot"
+    ;;
+  restore)
+    file=${2:-}; [ -f "$file" ] || die "usage: cluster.sh restore FILE (a backup from 'cluster.sh snapshot' or etcdctl snapshot save)"
+    while read -r id _; do
+      [ -z "$(pid_of "$id")" ] || die "$id is running: a restore seeds a new cluster, so stop this one first"
+      [ ! -e "$run/data/$id" ] || die "$run/data/$id exists: move it aside, or 'cluster.sh clean'"
+    done < <(members)
+    mkdir -p "$run/data"
+    [ -f "$bin/RaftKv.Node.dll" ] || build
+    while read -r id _; do
+      dotnet "$bin/RaftKv.Node.dll" restore --snapshot "$file" --cluster "$cluster_file" --node "$id" --data "$run/data/$id" \
+        --cluster-token "${RAFTKV_CLUSTER_TOKEN:-}"
+    done < <(members)
+    echo "restored; start the new cluster with: scripts/cluster.sh start"
+    ;;
   clean)
     while read -r id _; do stop_node "$id"; done < <(members)
     rm -rf "$run/data" "$run/logs" "$run/pids"
     echo "data and logs removed"
     ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

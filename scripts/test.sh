@@ -53,5 +53,18 @@ else
   cat "$results/etcd-compat.log" >&2
 fi
 tail -1 "$results/etcd-compat.log"
+# The failed tests again, with the start of their messages, so the end of a long log names them.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  awk '
+    /<UnitTestResult / { name = "" }
+    /<UnitTestResult / && /outcome="Failed"/ {
+      match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); print "FAILED: " name
+    }
+    name != "" && /<Message>/ { shown = 0; inside = 1 }
+    inside && shown < 12 { line = $0; sub(/^ *<Message>/, "", line); sub(/<\/Message>.*/, "", line); print "  " line; shown++ }
+    /<\/Message>/ { inside = 0 }
+  ' "$trx"
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

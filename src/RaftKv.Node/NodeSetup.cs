@@ -88,6 +88,7 @@ public static partial class NodeSetup
         builder.Services.AddSingleton(new PeerAccess(requiresMembers: peerTrust is not null));
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self, peerListenUrl));
+        builder.Services.AddSingleton<ClusterIdentity>();
 
         AddRaft(builder, options, cluster, self, dataDirectory);
 
@@ -272,6 +273,7 @@ public static partial class NodeSetup
         app.MapLeaseApi();
         app.MapWatchApi();
         app.MapStatusApi();
+        app.MapSnapshotApi();
         app.MapEtcdApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });

@@ -1,6 +1,12 @@
 using RaftKv.Node;
+using RaftKv.Node.Backup;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
+
+if (args is [RestoreCommand.Name, .. var restoreArguments])
+{
+    return await RestoreCommand.RunAsync(restoreArguments);
+}
 
 try
 {

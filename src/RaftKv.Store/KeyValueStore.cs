@@ -26,9 +26,13 @@ public sealed class KeyValueStore
 
     private volatile KeyspaceView view = KeyspaceView.Empty;
     private RequestIdTable requests = new();
+    private long clusterId;
 
     /// <summary>The latest applied state.</summary>
     public KeyspaceView View => view;
+
+    /// <summary>The id a restore from a backup gave the cluster; 0 if it never was restored (<see cref="StoreSnapshot.ClusterId"/>).</summary>
+    public ulong ClusterId => (ulong)Interlocked.Read(ref clusterId);
 
     /// <summary>
     /// Called with each revision's changes right after <see cref="View"/> moves to it, on the applying
@@ -148,7 +152,7 @@ public sealed class KeyValueStore
     {
         lock (applying)
         {
-            return new StoreSnapshot(view, requests.InArrivalOrder(), requests.LogTime);
+            return new StoreSnapshot(view, requests.InArrivalOrder(), requests.LogTime, ClusterId);
         }
     }
 
@@ -173,6 +177,7 @@ public sealed class KeyValueStore
             }
 
             view = snapshot.View;
+            Interlocked.Exchange(ref clusterId, (long)snapshot.ClusterId);
         }
     }
 }

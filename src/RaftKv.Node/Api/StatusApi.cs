@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 using RaftKv.Node.Cluster;
+using RaftKv.Node.Etcd;
 using RaftKv.Node.Raft;
 using RaftKv.Node.Watch;
 
@@ -10,11 +11,11 @@ public static class StatusApi
 {
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/status", (ClusterView view, KvStateMachine stateMachine, MemberAdvertisements formats, WatchHub watches, DiskSpace disk) => TypedResults.Ok(Describe(view, stateMachine, formats, watches, disk)));
+        routes.MapGet("/v1/status", (ClusterView view, ClusterIdentity identity, KvStateMachine stateMachine, MemberAdvertisements formats, WatchHub watches, DiskSpace disk) => TypedResults.Ok(Describe(view, identity, stateMachine, formats, watches, disk)));
         return routes;
     }
 
-    private static NodeStatus Describe(ClusterView view, KvStateMachine stateMachine, MemberAdvertisements formats, WatchHub watches, DiskSpace disk)
+    private static NodeStatus Describe(ClusterView view, ClusterIdentity identity, KvStateMachine stateMachine, MemberAdvertisements formats, WatchHub watches, DiskSpace disk)
     {
         var advertised = formats.ByMember;
         var raft = view.Raft;
@@ -27,6 +28,7 @@ public static class StatusApi
             .ToDictionary(p => p.Member!.Id, p => p.Status.ToString().ToLowerInvariant());
         return new NodeStatus(
             view.Self.Id,
+            EtcdIds.Format(identity.Id),
             view.Self.Url,
             view.Self.PeerUrl,
             view.Role,
@@ -56,6 +58,7 @@ public sealed record MemberRef(string Id, Uri Url);
 /// <param name="CommandFormat">The command format the member advertised when last asked; null if never reached.</param>
 public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status, int? CommandFormat);
 
+/// <param name="ClusterId">The cluster's id in hex, as etcd prints it: new for a cluster restored from a backup.</param>
 /// <param name="SnapshotIndex">The last log index the snapshot the log is trimmed to covers (taken here or installed from the leader); 0 if none.</param>
 /// <param name="SnapshotsInstalled">Snapshots the leader sent this node since it started.</param>
 /// <param name="Leases">Leases that exist in this node's state (expired ones until the leader's revoke is applied).</param>
@@ -67,6 +70,7 @@ public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status
 /// <param name="ClusterCommandFormat">The lowest command format any member reads: what this node proposes when it leads.</param>
 public sealed record NodeStatus(
     string Id,
+    string ClusterId,
     Uri Url,
     Uri PeerUrl,
     string Role,

@@ -17,15 +17,13 @@ namespace RaftKv.Node.Etcd;
 /// path (the same <see cref="LinearizableReads"/> and <see cref="WriteCoordinator"/> as the HTTP API),
 /// with their failures turned into etcd's errors.
 /// </summary>
-public sealed class EtcdAdapter(ClusterView view, KvStateMachine stateMachine, LinearizableReads reads, WriteCoordinator writes, IOptions<RaftKvOptions> options)
+public sealed class EtcdAdapter(ClusterView view, ClusterIdentity identity, KvStateMachine stateMachine, LinearizableReads reads, WriteCoordinator writes, IOptions<RaftKvOptions> options)
 {
     /// <summary>The metadata with which a client asks to be refused, rather than served, while there is no leader.</summary>
     public const string RequireLeaderKey = "hasleader";
 
     /// <summary>The metadata that names a write for deduplication, as <c>Idempotency-Key</c> does over HTTP; RaftKv's addition.</summary>
     public const string IdempotencyKey = "idempotency-key";
-
-    private readonly ulong clusterId = EtcdIds.Cluster(view.Definition);
 
     public ulong MemberId { get; } = EtcdIds.Member(view.Self.Id);
 
@@ -37,7 +35,7 @@ public sealed class EtcdAdapter(ClusterView view, KvStateMachine stateMachine, L
 
     public ResponseHeader Header(long revision) => new()
     {
-        ClusterId = clusterId,
+        ClusterId = identity.Id,
         MemberId = MemberId,
         RaftTerm = (ulong)Math.Max(0, view.Raft.AuditTrail.Term),
         Revision = revision,

@@ -1,12 +1,11 @@
-using System.Security.Cryptography;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using RaftKv.Node.Backup;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
 using RaftKv.Store.Results;
-using RaftKv.Store.Snapshots;
 
 namespace RaftKv.Node.Etcd;
 
@@ -61,34 +60,18 @@ public sealed class MaintenanceService(EtcdAdapter etcd, KvStateMachine stateMac
         return Task.FromResult(new HashResponse { Header = etcd.Header(keyspace.Revision), Hash = keyspace.Hash(keyspace.Revision) });
     }
 
-    /// <summary>
-    /// The state as RaftKv's snapshot format, written to a temporary file first so that every chunk
-    /// can say how many bytes remain; then, as etcd's does, padded to a multiple of 512 bytes and
-    /// followed by the SHA-256 of everything before it, which <c>etcdctl snapshot save</c> checks.
-    /// </summary>
+    /// <summary>This member's state as a backup file (<see cref="BackupFile"/>), whose last message is the checksum, as etcd's is.</summary>
     public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
     {
         var token = context.CancellationToken;
-        var path = Path.Combine(Path.GetTempPath(), $"raftkv-snapshot-{Guid.NewGuid():N}");
-        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-        await SnapshotCodec.WriteAsync(stateMachine.Store.Capture(), (chunk, ask) => file.WriteAsync(chunk, ask), token);
-        var padding = (int)((512 - (file.Length % 512)) % 512);
-        await file.WriteAsync(new byte[padding], token);
-        var total = file.Length;
-        file.Position = 0;
-
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[SnapshotChunkBytes];
-        long sent = 0;
-        int read;
-        while ((read = await file.ReadAsync(buffer, token)) > 0)
+        await using var backup = await BackupFile.CreateAsync(stateMachine.Store.Capture(), token);
+        var sent = 0L;
+        await backup.CopyContentAsync(SnapshotChunkBytes, async (chunk, cancel) =>
         {
-            sha.AppendData(buffer, 0, read);
-            sent += read;
-            await responseStream.WriteAsync(new SnapshotResponse { Header = etcd.Header(), RemainingBytes = (ulong)(total - sent), Blob = ByteString.CopyFrom(buffer, 0, read) }, token);
-        }
-
-        await responseStream.WriteAsync(new SnapshotResponse { Header = etcd.Header(), RemainingBytes = 0, Blob = ByteString.CopyFrom(sha.GetHashAndReset()) }, token);
+            sent += chunk.Length;
+            await responseStream.WriteAsync(new SnapshotResponse { Header = etcd.Header(backup.Revision), RemainingBytes = (ulong)(backup.ContentLength - sent), Blob = ByteString.CopyFrom(chunk.Span) }, cancel);
+        }, token);
+        await responseStream.WriteAsync(new SnapshotResponse { Header = etcd.Header(backup.Revision), RemainingBytes = 0, Blob = ByteString.CopyFrom(backup.Checksum) }, token);
     }
 
     /// <summary>No alarms are ever raised: asking for them, or disarming them, finds none.</summary>

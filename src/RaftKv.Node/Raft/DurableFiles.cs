@@ -12,6 +12,13 @@ internal static partial class DurableFiles
         FlushDirectory(Path.GetDirectoryName(final)!);
     }
 
+    /// <summary>Renames the directory <paramref name="temporary"/> to <paramref name="final"/>, then flushes the directory that holds it.</summary>
+    public static void PublishDirectory(string temporary, string final)
+    {
+        Directory.Move(temporary, final);
+        FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(final))!);
+    }
+
     private static void FlushDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux())

@@ -19,13 +19,21 @@ namespace RaftKv.Store.Snapshots;
 /// per key in ascending order: key, version count, versions oldest first (tombstone flag, value
 /// unless a tombstone, modRevision, int32 subRevision, createRevision, version, lease); lease count, then per lease its
 /// id and granted TTL (the keys attached to it are those whose current version names it); the log's clock (int64 Unix
-/// milliseconds); request count, then per request, oldest first: id, stamp (int64), fingerprint,
-/// result (<see cref="ResultCodec"/>); the hash of everything before it, and "REND". Format 3, read too,
-/// had no clock and no stamps: they read as 0, as before the log had a clock.
+/// milliseconds); in format 5 only, the cluster id (uint64); request count, then per request, oldest first:
+/// id, stamp (int64), fingerprint, result (<see cref="ResultCodec"/>); the hash of everything before it,
+/// and "REND". Format 3, read too, had no clock and no stamps: they read as 0, as before the log had a clock.
 /// </remarks>
 public static class SnapshotCodec
 {
-    public const int FormatVersion = 4;
+    /// <summary>
+    /// The newest format, 5, written only for a state with a <see cref="StoreSnapshot.ClusterId"/>: a cluster
+    /// restored from a backup. Any other is written as format 4, so that a node of the previous version
+    /// still installs it from a newer leader during a rolling upgrade.
+    /// </summary>
+    public const int FormatVersion = 5;
+
+    /// <summary>The format of a state without a cluster id.</summary>
+    public const int FormatWithoutClusterId = 4;
 
     /// <summary>The oldest format this version reads.</summary>
     public const int OldestReadableFormat = 3;
@@ -59,8 +67,9 @@ public static class SnapshotCodec
         }
 
         var view = snapshot.View;
+        var hasClusterId = snapshot.ClusterId != 0;
         chunk.WriteInt32(unchecked((int)Magic));
-        chunk.WriteInt32(FormatVersion);
+        chunk.WriteInt32(hasClusterId ? FormatVersion : FormatWithoutClusterId);
         chunk.WriteInt64(view.Revision);
         chunk.WriteInt64(view.CompactRevision);
 
@@ -103,6 +112,11 @@ public static class SnapshotCodec
         }
 
         chunk.WriteInt64(snapshot.LogTime);
+        if (hasClusterId)
+        {
+            chunk.WriteUInt64(snapshot.ClusterId);
+        }
+
         chunk.WriteInt32(snapshot.Requests.Count);
         var result = new PayloadWriter();
         foreach (var (id, request) in snapshot.Requests)
@@ -172,6 +186,12 @@ public static class SnapshotCodec
 
             var hasClock = format >= 4;
             var logTime = hasClock ? reader.ReadInt64() : 0;
+            var clusterId = format >= 5 ? reader.ReadUInt64() : 0;
+            if (format >= 5 && clusterId == 0)
+            {
+                throw new InvalidDataException("A snapshot of format 5 without a cluster id.");
+            }
+
             var requestCount = ReadCount(reader, MaxRequestIds, minElementBytes: sizeof(int) + sizeof(ulong) + sizeof(int));
             var requests = new List<KeyValuePair<string, RememberedRequest>>(Math.Min(requestCount, 1 << 20));
             var ids = new HashSet<string>(Math.Min(requestCount, 1 << 20), StringComparer.Ordinal);
@@ -222,7 +242,7 @@ public static class SnapshotCodec
             }
 
             var leases = LeaseTable.From(granted, attached);
-            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests, logTime);
+            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests, logTime, clusterId);
         }
         catch (EndOfStreamException e)
         {

@@ -6,4 +6,8 @@ namespace RaftKv.Store.Snapshots;
 /// <param name="View">The keyspace with its retained history.</param>
 /// <param name="Requests">The remembered request ids, oldest first.</param>
 /// <param name="LogTime">The log's clock: the latest entry stamp applied, in Unix milliseconds (0 before the first).</param>
-public sealed record StoreSnapshot(KeyspaceView View, IReadOnlyList<KeyValuePair<string, RememberedRequest>> Requests, long LogTime = 0);
+/// <param name="ClusterId">
+/// The cluster's id, set by a restore from a backup so that the new cluster is told apart from the one
+/// backed up; 0 for a cluster started empty, whose id comes from its members.
+/// </param>
+public sealed record StoreSnapshot(KeyspaceView View, IReadOnlyList<KeyValuePair<string, RememberedRequest>> Requests, long LogTime = 0, ulong ClusterId = 0);
