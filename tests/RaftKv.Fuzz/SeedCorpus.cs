@@ -138,6 +138,11 @@ public static class SeedCorpus
             [])));
         yield return new(FuzzTargets.Snapshot, "small-store.bin", WriteSnapshot(store));
 
+        // Format 5: the same state as a cluster restored from a backup has it, with a cluster id.
+        var restored = new KeyValueStore();
+        restored.Restore(store.Capture() with { ClusterId = 0x5eed_c1d5_0000_0001 });
+        yield return new(FuzzTargets.Snapshot, "restored-cluster-id.bin", WriteSnapshot(restored));
+
         yield return new(FuzzTargets.Snapshot, "format3-no-clock.bin", Format3Snapshot());
     }
 

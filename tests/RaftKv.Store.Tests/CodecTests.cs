@@ -186,6 +186,30 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public async Task A_restored_clusters_id_survives_a_snapshot_in_format_5_and_any_other_state_is_written_in_format_4()
+    {
+        var store = new KeyValueStore();
+        store.Put("a", "1");
+        Assert.Equal(SnapshotCodec.FormatWithoutClusterId, (await EncodeAsync(store.Capture()))[4]);
+        Assert.Equal(0UL, store.RoundTrip().ClusterId);
+
+        var restored = new KeyValueStore();
+        restored.Restore(store.Capture() with { ClusterId = 0xfeedUL });
+        var bytes = await EncodeAsync(restored.Capture());
+        Assert.Equal(SnapshotCodec.FormatVersion, bytes[4]);
+        var reread = restored.RoundTrip();
+        Assert.Equal(0xfeedUL, reread.ClusterId);
+        Assert.Equal("1", S(reread.View.Get(B("a"))!.Value));
+
+        static async Task<byte[]> EncodeAsync(StoreSnapshot snapshot)
+        {
+            using var stream = new MemoryStream();
+            await SnapshotCodec.WriteAsync(snapshot, async (chunk, token) => await stream.WriteAsync(chunk, token), CancellationToken.None);
+            return stream.ToArray();
+        }
+    }
+
+    [Fact]
     public async Task A_snapshot_that_remembers_a_request_id_twice_is_refused()
     {
         // Found by afl-fuzz (tests/RaftKv.Fuzz): Read accepted it, and Restore then threw InvalidOperationException.

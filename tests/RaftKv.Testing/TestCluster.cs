@@ -45,6 +45,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<string> Ids => [.. nodes.Keys];
 
+    /// <summary>The cluster file every node is started with.</summary>
+    public string ClusterFile => clusterFile;
+
     /// <summary>The CA of the members' certificates, when the cluster was started with peer TLS.</summary>
     public PeerCertificates? PeerCertificates { get; private set; }
 
@@ -63,7 +66,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <param name="sharedSettings">The cluster file's <c>settings</c>, which it fixes for every member.</param>
     /// <param name="environment">Environment variables for every node process.</param>
     /// <param name="peerTls">Mutual TLS between members, with a CA of the cluster's own (<see cref="PeerCertificates"/>).</param>
-    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null, IReadOnlyDictionary<string, string>? environment = null, bool peerTls = false)
+    /// <param name="beforeStart">Runs once the cluster file is written and before any node starts: to seed their data folders, say.</param>
+    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null, IReadOnlyDictionary<string, string>? environment = null, bool peerTls = false, Func<TestCluster, Task>? beforeStart = null)
     {
         var ownsRoot = root is null;
         root ??= Path.Combine(Path.GetTempPath(), Marker + Guid.NewGuid().ToString("N")[..12]);
@@ -105,6 +109,11 @@ public sealed class TestCluster : IAsyncDisposable
         await File.WriteAllTextAsync(clusterFile, JsonSerializer.Serialize(new { members, settings = sharedSettings }, JsonSerializerOptions.Web));
         try
         {
+            if (beforeStart is not null)
+            {
+                await beforeStart(cluster);
+            }
+
             foreach (var id in nodes.Keys)
             {
                 cluster.Start(id);
@@ -121,6 +130,9 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     public HttpClient Client(string id) => nodes[id].Client;
+
+    /// <summary>The node's data folder: its log and snapshots.</summary>
+    public string DataDirectory(string id) => Path.Combine(root, id, "data");
 
     public Uri Url(string id) => nodes[id].Url;
 
@@ -308,7 +320,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     private List<string> ArgumentsFor(string id)
     {
-        var arguments = new List<string> { "--node", id, "--cluster", clusterFile, "--data", Path.Combine(root, id, "data") };
+        var arguments = new List<string> { "--node", id, "--cluster", clusterFile, "--data", DataDirectory(id) };
         arguments.AddRange(nodeArguments[id]);
         foreach (var (key, value) in settings)
         {
