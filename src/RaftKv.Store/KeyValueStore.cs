@@ -1,3 +1,4 @@
+using RaftKv.Store.Auth;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
 using RaftKv.Store.Results;
@@ -27,9 +28,13 @@ public sealed class KeyValueStore
     private volatile KeyspaceView view = KeyspaceView.Empty;
     private RequestIdTable requests = new();
     private long clusterId;
+    private volatile AuthState auth = AuthState.Empty;
 
     /// <summary>The latest applied state.</summary>
     public KeyspaceView View => view;
+
+    /// <summary>The users and roles, and whether authentication is enabled: as of the latest applied command.</summary>
+    public AuthState Auth => auth;
 
     /// <summary>The id a restore from a backup gave the cluster; 0 if it never was restored (<see cref="StoreSnapshot.ClusterId"/>).</summary>
     public ulong ClusterId => (ulong)Interlocked.Read(ref clusterId);
@@ -94,6 +99,33 @@ public sealed class KeyValueStore
             return CommandResult.Rejected(CommandError.InvalidRequest, before.Revision, before.CompactRevision);
         }
 
+        // As etcd's, the check is made here, so a permission revoked before the request applies is not used.
+        var current = auth;
+        if (request is AuthorizedRequest { User: var user, Inner: var inner })
+        {
+            request = inner;
+            if (current.Enabled && user is not null && AuthRules.Check(current, user, request, before) is var denied and not CommandError.None)
+            {
+                return CommandResult.Rejected(denied, before.Revision, before.CompactRevision);
+            }
+        }
+        else if (current.Enabled)
+        {
+            return CommandResult.Rejected(CommandError.UserEmpty, before.Revision, before.CompactRevision);
+        }
+
+        if (AuthRules.IsManagement(request))
+        {
+            var (changed, error) = AuthRules.Apply(current, request);
+            if (error != CommandError.None)
+            {
+                return CommandResult.Rejected(error, before.Revision, before.CompactRevision);
+            }
+
+            auth = changed;
+            return new CommandResult(CommandStatus.Applied, before.Revision, new AuthResult(changed.Revision));
+        }
+
         if (request is CompactRequest compact)
         {
             return Compact(before, compact.Revision);
@@ -152,7 +184,7 @@ public sealed class KeyValueStore
     {
         lock (applying)
         {
-            return new StoreSnapshot(view, requests.InArrivalOrder(), requests.LogTime, ClusterId);
+            return new StoreSnapshot(view, requests.InArrivalOrder(), requests.LogTime, ClusterId, auth);
         }
     }
 
@@ -178,6 +210,7 @@ public sealed class KeyValueStore
 
             view = snapshot.View;
             Interlocked.Exchange(ref clusterId, (long)snapshot.ClusterId);
+            auth = snapshot.Auth ?? AuthState.Empty;
         }
     }
 }

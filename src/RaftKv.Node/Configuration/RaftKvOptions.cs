@@ -155,5 +155,20 @@ public sealed class RaftKvOptions
     /// </summary>
     public PeerTlsOptions? PeerTls { get; set; }
 
+    /// <summary>
+    /// TLS on the client URL and the gRPC port (<c>RaftKv:ClientTls:CertificatePath</c>, <c>KeyPath</c>, and
+    /// optionally <c>CaPath</c>): needed, and used, when those URLs are https. With <c>CaPath</c>, every client
+    /// must present a certificate from that CA, and its common name authenticates it as that user.
+    /// </summary>
+    public ClientTlsOptions? ClientTls { get; set; }
+
+    /// <summary>How long a token from <c>POST /v1/auth/token</c> or etcd's <c>Authenticate</c> is accepted (etcd's simple tokens: 5 minutes).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan AuthTokenTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>PBKDF2-SHA256 iterations for a new password (OWASP's 2023 figure); a stored hash keeps the count it was made with.</summary>
+    [Range(1000, 10_000_000)]
+    public int PasswordHashIterations { get; set; } = 600_000;
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory ?? Path.Combine("data", NodeId));
 }

@@ -8,7 +8,7 @@ namespace RaftKv.Node.Etcd;
 /// roles: RaftKv has none yet. Creating a user or a role, which etcd would store, is refused as not
 /// implemented rather than pretended.
 /// </summary>
-public sealed class AuthService(EtcdAdapter etcd) : Auth.AuthBase
+public sealed class AuthService(EtcdAdapter etcd) : Etcdserverpb.Auth.AuthBase
 {
     private const string NotImplemented = "raftkv: users and roles are not implemented yet";
 

@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using RaftKv.Node.Configuration;
 
@@ -47,25 +46,8 @@ public sealed class PeerTrust
             throw new NodeConfigurationException("RaftKv:PeerTls is set, so every member's peerUrl in the cluster file must be https.");
         }
 
-        try
-        {
-            using var ephemeral = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
-
-            // Exported and re-imported: SslStream needs a key it can use as a server on every platform.
-            var certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
-            var authority = new X509Certificate2Collection();
-            authority.ImportFromPemFile(caPath);
-            if (authority.Count == 0)
-            {
-                throw new NodeConfigurationException($"RaftKv:PeerTls:CaPath '{caPath}' holds no certificate.");
-            }
-
-            return new PeerTrust(certificate, authority, cluster.Members.Select(m => m.PeerUrl.DnsSafeHost));
-        }
-        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
-        {
-            throw new NodeConfigurationException($"RaftKv:PeerTls: cannot read the certificate, key or CA ({e.Message}).");
-        }
+        var (certificate, authority) = CertificateFiles.Load("RaftKv:PeerTls", certificatePath, keyPath, caPath);
+        return new PeerTrust(certificate, authority!, cluster.Members.Select(m => m.PeerUrl.DnsSafeHost));
     }
 
     /// <summary>True for a certificate a member presents: issued by the cluster CA, naming a member's peer host.</summary>
@@ -85,14 +67,7 @@ public sealed class PeerTrust
                 sender is SslStream stream && IsMemberAt(certificate as X509Certificate2, stream.TargetHostName),
         };
 
-    private bool ChainsToAuthority(X509Certificate2 certificate)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
-    }
+    private bool ChainsToAuthority(X509Certificate2 certificate) => CertificateFiles.ChainsTo(certificate, authority);
 
     private static IEnumerable<string> Names(X509Certificate2 certificate)
     {

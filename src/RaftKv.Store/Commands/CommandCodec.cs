@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using RaftKv.Store.Auth;
 using RaftKv.Store.Binary;
 using RaftKv.Store.Keyspace;
 
@@ -16,12 +17,16 @@ namespace RaftKv.Store.Commands;
 /// in declaration order; a transaction nests its operations, each with its kind byte. Format 2 has
 /// no stamp: it is what leaders of the previous version write, and the body of forwarded writes,
 /// which any version reads. Format 1 was the register before the MVCC keyspace; this version does
-/// not read it.
+/// not read it. Format 4 is format 3 with the kinds of users and roles (<see cref="AuthorizedRequest"/>
+/// and <c>AuthRequests.cs</c>): a leader proposes them only once every member reads format 4.
 /// </remarks>
 public static class CommandCodec
 {
     /// <summary>The entry format this version writes, and the newest it reads.</summary>
-    public const byte FormatVersion = 3;
+    public const byte FormatVersion = 4;
+
+    /// <summary>The format that brought users, roles and requests made for a user.</summary>
+    public const byte AuthFormatVersion = 4;
 
     /// <summary>The oldest format of the MVCC keyspace: every member of a cluster of this store reads at least this.</summary>
     public const byte BaseFormatVersion = 2;
@@ -30,6 +35,7 @@ public static class CommandCodec
     public const int MaxValueBytes = 64 * 1024 * 1024;
 
     private const int MaxRequestIdBytes = 1024;
+    private const int MaxPasswordPartBytes = 1024;
 
     /// <summary>A batch without a stamp (format 2): the body of forwarded writes, readable by every version of the MVCC keyspace.</summary>
     public static byte[] Encode(IReadOnlyCollection<WriteCommand> commands) => Encode(null, commands);
@@ -169,6 +175,52 @@ public static class CommandCodec
             case LeaseRevokeRequest revoke:
                 writer.WriteInt64(revoke.Id);
                 break;
+            case AuthorizedRequest authorized:
+                writer.WriteBool(authorized.User is not null);
+                writer.WriteString(authorized.User ?? "");
+                WriteRequest(writer, authorized.Inner);
+                break;
+            case AuthEnableRequest enable:
+                writer.WriteBytes(enable.TokenKey);
+                break;
+            case AuthDisableRequest:
+                break;
+            case UserAddRequest add:
+                writer.WriteString(add.Name);
+                WritePassword(writer, add.Password);
+                break;
+            case UserDeleteRequest delete:
+                writer.WriteString(delete.Name);
+                break;
+            case UserChangePasswordRequest change:
+                writer.WriteString(change.Name);
+                WritePassword(writer, change.Password);
+                break;
+            case UserGrantRoleRequest grant:
+                writer.WriteString(grant.User);
+                writer.WriteString(grant.Role);
+                break;
+            case UserRevokeRoleRequest revoke:
+                writer.WriteString(revoke.User);
+                writer.WriteString(revoke.Role);
+                break;
+            case RoleAddRequest add:
+                writer.WriteString(add.Name);
+                break;
+            case RoleDeleteRequest delete:
+                writer.WriteString(delete.Name);
+                break;
+            case RoleGrantPermissionRequest grant:
+                writer.WriteString(grant.Role);
+                writer.WriteByte((byte)grant.Permission.Type);
+                writer.WriteBytes(grant.Permission.Key);
+                writer.WriteBytes(grant.Permission.RangeEnd);
+                break;
+            case RoleRevokePermissionRequest revoke:
+                writer.WriteString(revoke.Role);
+                writer.WriteBytes(revoke.Key);
+                writer.WriteBytes(revoke.RangeEnd);
+                break;
             default:
                 throw new ArgumentException($"{request.Kind} requests cannot be encoded by this version.", nameof(request));
         }
@@ -189,7 +241,8 @@ public static class CommandCodec
         writer.WriteBytes(range.RangeEnd);
     }
 
-    private static Request ReadRequest(ref PayloadReader reader, int depth)
+    /// <param name="authorized">Read inside an <see cref="AuthorizedRequest"/>, which cannot hold another.</param>
+    private static Request ReadRequest(ref PayloadReader reader, int depth, bool authorized = false)
     {
         var kind = (RequestKind)reader.ReadByte();
         switch (kind)
@@ -240,10 +293,58 @@ public static class CommandCodec
                 return new LeaseGrantRequest(reader.ReadInt64(), reader.ReadInt64());
             case RequestKind.LeaseRevoke:
                 return new LeaseRevokeRequest(reader.ReadInt64());
+            case RequestKind.Authorized when depth == 0 && !authorized:
+                var hasUser = reader.ReadBool();
+                var user = reader.ReadString(RequestRules.MaxNameBytes);
+                var inner = ReadRequest(ref reader, depth, authorized: true);
+                if (!hasUser && user.Length > 0)
+                {
+                    throw new InvalidDataException("A malformed request made for a user.");
+                }
+
+                return new AuthorizedRequest(hasUser ? user : null, inner);
+            case RequestKind.AuthEnable when depth == 0:
+                return new AuthEnableRequest(reader.ReadBytes(RequestRules.MaxNameBytes));
+            case RequestKind.AuthDisable when depth == 0:
+                return new AuthDisableRequest();
+            case RequestKind.UserAdd when depth == 0:
+                return new UserAddRequest(reader.ReadString(RequestRules.MaxNameBytes), ReadPassword(ref reader));
+            case RequestKind.UserDelete when depth == 0:
+                return new UserDeleteRequest(reader.ReadString(RequestRules.MaxNameBytes));
+            case RequestKind.UserChangePassword when depth == 0:
+                return new UserChangePasswordRequest(reader.ReadString(RequestRules.MaxNameBytes), ReadPassword(ref reader));
+            case RequestKind.UserGrantRole when depth == 0:
+                return new UserGrantRoleRequest(reader.ReadString(RequestRules.MaxNameBytes), reader.ReadString(RequestRules.MaxNameBytes));
+            case RequestKind.UserRevokeRole when depth == 0:
+                return new UserRevokeRoleRequest(reader.ReadString(RequestRules.MaxNameBytes), reader.ReadString(RequestRules.MaxNameBytes));
+            case RequestKind.RoleAdd when depth == 0:
+                return new RoleAddRequest(reader.ReadString(RequestRules.MaxNameBytes));
+            case RequestKind.RoleDelete when depth == 0:
+                return new RoleDeleteRequest(reader.ReadString(RequestRules.MaxNameBytes));
+            case RequestKind.RoleGrantPermission when depth == 0:
+                var role = reader.ReadString(RequestRules.MaxNameBytes);
+                var type = ReadEnum<PermissionType>(ref reader, (byte)PermissionType.ReadWrite);
+                return new RoleGrantPermissionRequest(role, new PermissionGrant(type, reader.ReadBytes(RequestRules.MaxKeyBytes), reader.ReadBytes(RequestRules.MaxKeyBytes)));
+            case RequestKind.RoleRevokePermission when depth == 0:
+                return new RoleRevokePermissionRequest(reader.ReadString(RequestRules.MaxNameBytes), reader.ReadBytes(RequestRules.MaxKeyBytes), reader.ReadBytes(RequestRules.MaxKeyBytes));
             default:
                 throw new InvalidDataException($"Unknown request kind {(byte)kind}: this entry needs a newer version.");
         }
     }
+
+    private static void WritePassword(PayloadWriter writer, PasswordHash? password)
+    {
+        writer.WriteBool(password is not null);
+        if (password is not null)
+        {
+            writer.WriteBytes(password.Salt);
+            writer.WriteInt32(password.Iterations);
+            writer.WriteBytes(password.Hash);
+        }
+    }
+
+    private static PasswordHash? ReadPassword(ref PayloadReader reader)
+        => reader.ReadBool() ? new PasswordHash(reader.ReadBytes(MaxPasswordPartBytes), reader.ReadInt32(), reader.ReadBytes(MaxPasswordPartBytes)) : null;
 
     private static Request[] ReadOps(ref PayloadReader reader, int depth)
     {

@@ -1,3 +1,4 @@
+using RaftKv.Store.Auth;
 using RaftKv.Store.Keyspace;
 
 namespace RaftKv.Store.Commands;
@@ -34,8 +35,49 @@ public static class RequestRules
         CompactRequest compact => compact.Revision < 1 ? "the compaction revision must be at least 1" : null,
         LeaseGrantRequest grant => grant.Id <= 0 ? "a lease id must be positive" : grant.Ttl is <= 0 or > MaxLeaseTtl ? TooLargeLeaseTtl : null,
         LeaseRevokeRequest revoke => revoke.Id <= 0 ? "a lease id must be positive" : null,
+        AuthorizedRequest { Inner: AuthorizedRequest } => "a request is made for one user",
+        AuthorizedRequest authorized => CheckName(authorized.User ?? "x", "user") ?? Check(authorized.Inner),
+        AuthEnableRequest enable => enable.TokenKey.Length is < MinTokenKeyBytes or > MaxNameBytes ? $"the token key must be {MinTokenKeyBytes} to {MaxNameBytes} bytes" : null,
+        AuthDisableRequest => null,
+        UserAddRequest add => CheckOptionalName(add.Name, "user") ?? CheckPassword(add.Password),
+        UserDeleteRequest delete => CheckOptionalName(delete.Name, "user"),
+        UserChangePasswordRequest change => CheckOptionalName(change.Name, "user") ?? CheckPassword(change.Password),
+        UserGrantRoleRequest grant => CheckOptionalName(grant.User, "user") ?? CheckOptionalName(grant.Role, "role"),
+        UserRevokeRoleRequest revoke => CheckOptionalName(revoke.User, "user") ?? CheckOptionalName(revoke.Role, "role"),
+        RoleAddRequest add => CheckOptionalName(add.Name, "role"),
+        RoleDeleteRequest delete => CheckOptionalName(delete.Name, "role"),
+        RoleGrantPermissionRequest grant => CheckOptionalName(grant.Role, "role") ?? CheckPermissionRange(grant.Permission.Key, grant.Permission.RangeEnd)
+                                           ?? (grant.Permission.Type > PermissionType.ReadWrite ? "unknown permission type" : null),
+        RoleRevokePermissionRequest revoke => CheckOptionalName(revoke.Role, "role") ?? CheckPermissionRange(revoke.Key, revoke.RangeEnd),
         _ => $"{request.Kind} requests are not supported by this version",
     };
+
+    /// <summary>The longest user or role name, and the longest token key.</summary>
+    public const int MaxNameBytes = 1024;
+
+    /// <summary>The shortest key a token may be signed with.</summary>
+    public const int MinTokenKeyBytes = 16;
+
+    /// <summary>Bounds on a stored password hash, so a malformed command cannot ask for absurd work when a password is checked.</summary>
+    public const int MaxPasswordIterations = 10_000_000;
+
+    private static string? CheckName(string name, string what)
+        => name.Length == 0 ? $"the {what} name is empty" : CheckOptionalName(name, what);
+
+    /// <summary>An empty name is the store's to refuse (etcd's "user name is empty"); a long one is refused here.</summary>
+    private static string? CheckOptionalName(string name, string what)
+        => System.Text.Encoding.UTF8.GetByteCount(name) > MaxNameBytes ? $"the {what} name is longer than {MaxNameBytes} bytes" : null;
+
+    private static string? CheckPassword(PasswordHash? password)
+        => password is null || (password.Salt.Length is >= 8 and <= 64 && password.Hash.Length is >= 16 and <= 64 && password.Iterations is >= 1 and <= MaxPasswordIterations)
+            ? null
+            : "a malformed password hash";
+
+    private static string? CheckPermissionRange(byte[] key, byte[] rangeEnd)
+        => key.Length == 0 ? "the permission's key is empty"
+            : key.Length > MaxKeyBytes || rangeEnd.Length > MaxKeyBytes ? $"the permission's key and range end are at most {MaxKeyBytes} bytes"
+            : rangeEnd.Length > 0 && rangeEnd is not [0] && rangeEnd.AsSpan().SequenceCompareTo(key) <= 0 ? "the permission's range end must be greater than its key"
+            : null;
 
     /// <summary>
     /// The command format that introduced a request's kind: a leader proposes it only once every member
@@ -45,6 +87,7 @@ public static class RequestRules
     {
         RequestKind.Put or RequestKind.DeleteRange or RequestKind.Range or RequestKind.Txn
             or RequestKind.Compact or RequestKind.LeaseGrant or RequestKind.LeaseRevoke => CommandCodec.BaseFormatVersion,
+        >= RequestKind.Authorized and <= RequestKind.RoleRevokePermission => CommandCodec.AuthFormatVersion,
         var kind => throw new ArgumentOutOfRangeException(nameof(request), kind, "A request kind without a format."),
     };
 

@@ -23,6 +23,22 @@ public enum RequestKind : byte
 
     /// <summary>A read; in a log entry only as an operation inside a transaction.</summary>
     Range = 7,
+
+    /// <summary>A request made for an authenticated user (<see cref="AuthorizedRequest"/>), from command format 4.</summary>
+    Authorized = 8,
+
+    // Users and roles (AuthRequests.cs), from command format 4.
+    AuthEnable = 9,
+    AuthDisable = 10,
+    UserAdd = 11,
+    UserDelete = 12,
+    UserChangePassword = 13,
+    UserGrantRole = 14,
+    UserRevokeRole = 15,
+    RoleAdd = 16,
+    RoleDelete = 17,
+    RoleGrantPermission = 18,
+    RoleRevokePermission = 19,
 }
 
 /// <param name="Key">The key to write.</param>

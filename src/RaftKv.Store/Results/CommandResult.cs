@@ -40,6 +40,33 @@ public enum CommandError : byte
 
     /// <summary>A request with a new client idempotency key while the store remembers as many as its policy allows.</summary>
     IdempotencyKeysFull = 7,
+
+    /// <summary>Authentication is enabled and the user's roles do not permit the request (or the user no longer exists).</summary>
+    PermissionDenied = 8,
+
+    /// <summary>Authentication is enabled and the request names no user.</summary>
+    UserEmpty = 9,
+
+    UserExists = 10,
+    UserNotFound = 11,
+    RoleEmpty = 12,
+    RoleExists = 13,
+    RoleNotFound = 14,
+
+    /// <summary>A revoke of a role the user does not have.</summary>
+    RoleNotGranted = 15,
+
+    /// <summary>A revoke of a permission the role does not have.</summary>
+    PermissionNotGranted = 16,
+
+    /// <summary>An enable without a <c>root</c> user.</summary>
+    RootUserMissing = 17,
+
+    /// <summary>An enable while the <c>root</c> user lacks the <c>root</c> role.</summary>
+    RootRoleMissing = 18,
+
+    /// <summary>A change that would leave enabled authentication without its administrator: deleting <c>root</c>, or its role.</summary>
+    InvalidAuthManagement = 19,
 }
 
 /// <summary>The answer to one command, remembered per request id so that a retry gets the first answer.</summary>
@@ -72,6 +99,9 @@ public sealed record CommandResult(CommandStatus Status, long Revision, OpResult
 
 /// <summary>The result of one request. The revision is the command's, in <see cref="CommandResult.Revision"/>.</summary>
 public abstract record OpResult;
+
+/// <summary>A change to the users and roles, applied: the auth revision after it.</summary>
+public sealed record AuthResult(long AuthRevision) : OpResult;
 
 /// <param name="PrevKv">The previous version, when asked for and the key existed.</param>
 public sealed record PutResult(KeyValue? PrevKv) : OpResult

@@ -12,6 +12,9 @@ public static class ResultCodec
 {
     private const byte NoResult = 0;
 
+    /// <summary>Every change to users and roles has the same result.</summary>
+    private const byte AuthResultKind = (byte)RequestKind.AuthEnable;
+
     public static void Write(PayloadWriter writer, CommandResult result)
     {
         writer.WriteByte((byte)result.Status);
@@ -32,7 +35,7 @@ public static class ResultCodec
         }
 
         var error = reader.ReadByte();
-        if (error > (byte)CommandError.IdempotencyKeysFull)
+        if (error > (byte)CommandError.InvalidAuthManagement)
         {
             throw new InvalidDataException($"Unknown command error {error}.");
         }
@@ -89,6 +92,10 @@ public static class ResultCodec
                 writer.WriteByte((byte)RequestKind.LeaseRevoke);
                 writer.WriteInt64(revoke.Deleted);
                 break;
+            case AuthResult auth:
+                writer.WriteByte(AuthResultKind);
+                writer.WriteInt64(auth.AuthRevision);
+                break;
             default:
                 throw new ArgumentException($"Unknown result {result.GetType().Name}.", nameof(result));
         }
@@ -122,6 +129,8 @@ public static class ResultCodec
                 return new LeaseGrantResult(reader.ReadInt64(), reader.ReadInt64());
             case RequestKind.LeaseRevoke:
                 return new LeaseRevokeResult(reader.ReadInt64());
+            case (RequestKind)AuthResultKind:
+                return new AuthResult(reader.ReadInt64());
             default:
                 throw new InvalidDataException($"Unknown result kind {kind}.");
         }

@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using System.IO.Hashing;
+using RaftKv.Store.Auth;
 using RaftKv.Store.Collections;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Binary;
@@ -19,21 +21,26 @@ namespace RaftKv.Store.Snapshots;
 /// per key in ascending order: key, version count, versions oldest first (tombstone flag, value
 /// unless a tombstone, modRevision, int32 subRevision, createRevision, version, lease); lease count, then per lease its
 /// id and granted TTL (the keys attached to it are those whose current version names it); the log's clock (int64 Unix
-/// milliseconds); in format 5 only, the cluster id (uint64); request count, then per request, oldest first:
+/// milliseconds); in format 5 only, the cluster id (uint64, 0 for none) and the users and roles (enabled flag,
+/// auth revision, token key; user count, then per user in name order: name, password flag, salt, iterations
+/// and hash if it has one, generation, role count and role names; role count, then per role in name order:
+/// name, permission count, then per permission its type byte, key and range end); request count, then per request, oldest first:
 /// id, stamp (int64), fingerprint, result (<see cref="ResultCodec"/>); the hash of everything before it,
 /// and "REND". Format 3, read too, had no clock and no stamps: they read as 0, as before the log had a clock.
 /// </remarks>
 public static class SnapshotCodec
 {
     /// <summary>
-    /// The newest format, 5, written only for a state with a <see cref="StoreSnapshot.ClusterId"/>: a cluster
-    /// restored from a backup. Any other is written as format 4, so that a node of the previous version
-    /// still installs it from a newer leader during a rolling upgrade.
+    /// The newest format, 5, written only for a state with a <see cref="StoreSnapshot.ClusterId"/> (a cluster
+    /// restored from a backup) or with users and roles. Any other is written as format 4, so that a node of
+    /// the previous version still installs it from a newer leader during a rolling upgrade.
     /// </summary>
     public const int FormatVersion = 5;
 
-    /// <summary>The format of a state without a cluster id.</summary>
+    /// <summary>The format of a state with neither a cluster id nor users and roles.</summary>
     public const int FormatWithoutClusterId = 4;
+
+    private const int MaxAuthEntries = 1_000_000;
 
     /// <summary>The oldest format this version reads.</summary>
     public const int OldestReadableFormat = 3;
@@ -67,9 +74,10 @@ public static class SnapshotCodec
         }
 
         var view = snapshot.View;
-        var hasClusterId = snapshot.ClusterId != 0;
+        var auth = snapshot.Auth ?? AuthState.Empty;
+        var extended = snapshot.ClusterId != 0 || !auth.IsEmpty;
         chunk.WriteInt32(unchecked((int)Magic));
-        chunk.WriteInt32(hasClusterId ? FormatVersion : FormatWithoutClusterId);
+        chunk.WriteInt32(extended ? FormatVersion : FormatWithoutClusterId);
         chunk.WriteInt64(view.Revision);
         chunk.WriteInt64(view.CompactRevision);
 
@@ -112,9 +120,10 @@ public static class SnapshotCodec
         }
 
         chunk.WriteInt64(snapshot.LogTime);
-        if (hasClusterId)
+        if (extended)
         {
             chunk.WriteUInt64(snapshot.ClusterId);
+            WriteAuth(chunk, auth);
         }
 
         chunk.WriteInt32(snapshot.Requests.Count);
@@ -187,10 +196,7 @@ public static class SnapshotCodec
             var hasClock = format >= 4;
             var logTime = hasClock ? reader.ReadInt64() : 0;
             var clusterId = format >= 5 ? reader.ReadUInt64() : 0;
-            if (format >= 5 && clusterId == 0)
-            {
-                throw new InvalidDataException("A snapshot of format 5 without a cluster id.");
-            }
+            var auth = format >= 5 ? ReadAuth(reader) : AuthState.Empty;
 
             var requestCount = ReadCount(reader, MaxRequestIds, minElementBytes: sizeof(int) + sizeof(ulong) + sizeof(int));
             var requests = new List<KeyValuePair<string, RememberedRequest>>(Math.Min(requestCount, 1 << 20));
@@ -242,7 +248,7 @@ public static class SnapshotCodec
             }
 
             var leases = LeaseTable.From(granted, attached);
-            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests, logTime, clusterId);
+            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests, logTime, clusterId, auth);
         }
         catch (EndOfStreamException e)
         {
@@ -253,6 +259,99 @@ public static class SnapshotCodec
             throw new InvalidDataException("A request id in the snapshot is not valid UTF-8.", e);
         }
     }
+
+    private static void WriteAuth(PayloadWriter chunk, AuthState auth)
+    {
+        chunk.WriteBool(auth.Enabled);
+        chunk.WriteInt64(auth.Revision);
+        chunk.WriteBytes(auth.TokenKey);
+        chunk.WriteInt32(auth.Users.Count);
+        foreach (var user in auth.Users.Values)
+        {
+            chunk.WriteString(user.Name);
+            chunk.WriteBool(user.Password is not null);
+            if (user.Password is { } password)
+            {
+                chunk.WriteBytes(password.Salt);
+                chunk.WriteInt32(password.Iterations);
+                chunk.WriteBytes(password.Hash);
+            }
+
+            chunk.WriteInt64(user.Generation);
+            chunk.WriteInt32(user.Roles.Count);
+            foreach (var role in user.Roles)
+            {
+                chunk.WriteString(role);
+            }
+        }
+
+        chunk.WriteInt32(auth.Roles.Count);
+        foreach (var role in auth.Roles.Values)
+        {
+            chunk.WriteString(role.Name);
+            chunk.WriteInt32(role.Permissions.Count);
+            foreach (var permission in role.Permissions)
+            {
+                chunk.WriteByte((byte)permission.Type);
+                chunk.WriteBytes(permission.Key);
+                chunk.WriteBytes(permission.RangeEnd);
+            }
+        }
+    }
+
+    private static AuthState ReadAuth(BinaryReader reader)
+    {
+        var enabled = reader.ReadBoolean();
+        var revision = reader.ReadInt64();
+        var tokenKey = ReadBytes(reader, RequestRules.MaxNameBytes);
+        var users = ImmutableSortedDictionary.CreateBuilder<string, AuthUser>(StringComparer.Ordinal);
+        var userCount = ReadCount(reader, MaxAuthEntries, minElementBytes: (2 * sizeof(int)) + 1 + sizeof(long));
+        for (var i = 0; i < userCount; i++)
+        {
+            var name = ReadName(reader);
+            var password = reader.ReadBoolean() ? new PasswordHash(ReadBytes(reader, RequestRules.MaxNameBytes), reader.ReadInt32(), ReadBytes(reader, RequestRules.MaxNameBytes)) : null;
+            var generation = reader.ReadInt64();
+            var roles = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
+            var roleCount = ReadCount(reader, MaxAuthEntries, minElementBytes: sizeof(int));
+            for (var j = 0; j < roleCount; j++)
+            {
+                roles.Add(ReadName(reader));
+            }
+
+            if (!users.TryAdd(name, new AuthUser(name, password, roles.ToImmutable(), generation)) || roles.Count != roleCount)
+            {
+                throw new InvalidDataException($"The user '{name}', or one of its roles, appears twice in the snapshot.");
+            }
+        }
+
+        var roleMap = ImmutableSortedDictionary.CreateBuilder<string, AuthRole>(StringComparer.Ordinal);
+        var count = ReadCount(reader, MaxAuthEntries, minElementBytes: 2 * sizeof(int));
+        for (var i = 0; i < count; i++)
+        {
+            var name = ReadName(reader);
+            var permissions = ImmutableList.CreateBuilder<PermissionGrant>();
+            var permissionCount = ReadCount(reader, MaxAuthEntries, minElementBytes: 1 + (2 * sizeof(int)));
+            for (var j = 0; j < permissionCount; j++)
+            {
+                var type = reader.ReadByte();
+                if (type > (byte)PermissionType.ReadWrite)
+                {
+                    throw new InvalidDataException($"Unknown permission type {type}.");
+                }
+
+                permissions.Add(new PermissionGrant((PermissionType)type, ReadBytes(reader, RequestRules.MaxKeyBytes), ReadBytes(reader, RequestRules.MaxKeyBytes)));
+            }
+
+            if (!roleMap.TryAdd(name, new AuthRole(name, permissions.ToImmutable())))
+            {
+                throw new InvalidDataException($"The role '{name}' appears twice in the snapshot.");
+            }
+        }
+
+        return new AuthState(enabled, revision, tokenKey, users.ToImmutable(), roleMap.ToImmutable());
+    }
+
+    private static string ReadName(BinaryReader reader) => PayloadReader.StrictUtf8.GetString(ReadBytes(reader, RequestRules.MaxNameBytes));
 
     private static KeyVersion ReadHistory(BinaryReader reader, long revision)
     {

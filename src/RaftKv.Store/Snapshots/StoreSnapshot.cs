@@ -1,3 +1,4 @@
+using RaftKv.Store.Auth;
 using RaftKv.Store.Keyspace;
 
 namespace RaftKv.Store.Snapshots;
@@ -10,4 +11,5 @@ namespace RaftKv.Store.Snapshots;
 /// The cluster's id, set by a restore from a backup so that the new cluster is told apart from the one
 /// backed up; 0 for a cluster started empty, whose id comes from its members.
 /// </param>
-public sealed record StoreSnapshot(KeyspaceView View, IReadOnlyList<KeyValuePair<string, RememberedRequest>> Requests, long LogTime = 0, ulong ClusterId = 0);
+/// <param name="Auth">The users and roles; null for none.</param>
+public sealed record StoreSnapshot(KeyspaceView View, IReadOnlyList<KeyValuePair<string, RememberedRequest>> Requests, long LogTime = 0, ulong ClusterId = 0, AuthState? Auth = null);
