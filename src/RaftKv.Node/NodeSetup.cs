@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Api;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Etcd;
@@ -48,6 +49,7 @@ public static partial class NodeSetup
         var peerListenUrl = options.PeerListenUrl ?? self.PeerUrl;
         var peerTrust = PeerTrust.Load(options.PeerTls, cluster);
         var peerHandler = PeerConnections.HandlerFactory(options, peerTrust);
+        var clientTrust = ClientTrust.Load(options.ClientTls, self);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -65,13 +67,13 @@ public static partial class NodeSetup
             var clients = kestrel.ApplicationServices.GetRequiredService<ClientListeners>();
             foreach (var url in new[] { self.Url, peerListenUrl }.Distinct())
             {
-                Listen(kestrel, url, HttpProtocols.Http1AndHttp2, url.Port == peerListenUrl.Port ? peerTrust : null, sharedPort, url.Port == peerListenUrl.Port ? null : clients);
+                Listen(kestrel, url, HttpProtocols.Http1AndHttp2, url.Port == peerListenUrl.Port ? peerTrust : null, sharedPort, url.Port == peerListenUrl.Port ? null : clients, url == self.Url ? clientTrust : null);
             }
 
             if (self.GrpcUrl is { } grpcUrl)
             {
                 // etcd's clients speak HTTP/2 without TLS from the first byte, which Kestrel serves only on a port that speaks nothing else.
-                Listen(kestrel, grpcUrl, HttpProtocols.Http2, peerTrust: null, sharedPort: false, clients);
+                Listen(kestrel, grpcUrl, HttpProtocols.Http2, peerTrust: null, sharedPort: false, clients, clientTrust);
             }
         });
 
@@ -86,6 +88,12 @@ public static partial class NodeSetup
         builder.Services.AddSingleton<IHostLifetime>(sp => sp.GetRequiredService<GracefulShutdown>());
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(new PeerAccess(requiresMembers: peerTrust is not null));
+        if (clientTrust is not null)
+        {
+            builder.Services.AddSingleton(clientTrust);
+        }
+
+        builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self, peerListenUrl));
         builder.Services.AddSingleton<ClusterIdentity>();
@@ -267,6 +275,7 @@ public static partial class NodeSetup
                 : next(context));
 
         app.UseStatusCodePages();
+        app.UseRaftKvAuthentication(app.Services.GetService<ClientTrust>());
         app.MapInternalApi();
         app.MapKvApi();
         app.MapTxnApi();
@@ -274,6 +283,7 @@ public static partial class NodeSetup
         app.MapWatchApi();
         app.MapStatusApi();
         app.MapSnapshotApi();
+        app.MapAuthApi();
         app.MapEtcdApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
@@ -285,13 +295,26 @@ public static partial class NodeSetup
 
     /// <param name="peerTrust">For the peer listener with peer TLS on: TLS, with the members' certificates required (or allowed, on a port clients share).</param>
     /// <param name="clients">For a port that serves clients only: its connections are closed when the node drains.</param>
-    private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols, PeerTrust? peerTrust, bool sharedPort, ClientListeners? clients)
+    /// <param name="clientTrust">For an https client URL or gRPC port: this node's certificate, and the client CA if client certificates are required.</param>
+    private static void Listen(KestrelServerOptions kestrel, Uri url, HttpProtocols protocols, PeerTrust? peerTrust, bool sharedPort, ClientListeners? clients, ClientTrust? clientTrust)
     {
         Action<ListenOptions> configure = listen =>
         {
             listen.Protocols = protocols;
             clients?.Track(listen, http2Only: protocols == HttpProtocols.Http2);
-            if (peerTrust is not null)
+            if (clientTrust is not null && url.Scheme == Uri.UriSchemeHttps && peerTrust is null)
+            {
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = clientTrust.Certificate;
+                    if (clientTrust.RequiresClientCertificates)
+                    {
+                        https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                        https.ClientCertificateValidation = (certificate, _, _) => clientTrust.IsTrustedClient(certificate);
+                    }
+                });
+            }
+            else if (peerTrust is not null)
             {
                 listen.UseHttps(https =>
                 {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using RaftKv.Robustness.History;
 using RaftKv.Store;
+using RaftKv.Store.Auth;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
 using RaftKv.Store.Snapshots;
@@ -112,7 +113,27 @@ public static class SeedCorpus
             WriteCommand.Delete("s:n1:5", "b"),
             new("s:n1:6", new LeaseGrantRequest(8, 30)),
         ];
-        yield return new(FuzzTargets.Command, "entry-format3-stamped.bin", CommandCodec.EncodeEntry(new EntryStamp(1_700_000_000_000, Policy), entry));
+        yield return new(FuzzTargets.Command, "entry-stamped.bin", CommandCodec.EncodeEntry(new EntryStamp(1_700_000_000_000, Policy), entry));
+
+        // Users, roles and requests made for a user (format 4).
+        var hash = new PasswordHash(new byte[16], 1000, new byte[32]);
+        yield return new(FuzzTargets.Command, "entry-auth.bin", CommandCodec.EncodeEntry(new EntryStamp(1_700_000_000_000, Policy),
+        [
+            new("s:n1:10", new UserAddRequest("root", hash)),
+            new("s:n1:11", new UserAddRequest("reader", null)),
+            new("s:n1:12", new RoleAddRequest("r")),
+            new("s:n1:13", new RoleGrantPermissionRequest("r", new PermissionGrant(PermissionType.Read, B("k/"), B("k0")))),
+            new("s:n1:14", new UserGrantRoleRequest("root", "root")),
+            new("s:n1:15", new AuthEnableRequest(new byte[32])),
+            new("s:n1:16", new AuthorizedRequest("reader", new PutRequest(B("k/1"), B("v")))),
+            new("s:n1:17", new AuthorizedRequest(null, new LeaseRevokeRequest(8))),
+            new("s:n1:18", new RoleRevokePermissionRequest("r", B("k/"), B("k0"))),
+            new("s:n1:19", new UserRevokeRoleRequest("reader", "r")),
+            new("s:n1:20", new UserChangePasswordRequest("root", hash)),
+            new("s:n1:21", new RoleDeleteRequest("r")),
+            new("s:n1:22", new UserDeleteRequest("reader")),
+            new("s:n1:23", new AuthDisableRequest()),
+        ]));
         yield return new(FuzzTargets.Command, "entry-format2-unstamped.bin", CommandCodec.Encode(entry));
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
@@ -31,7 +32,7 @@ public static class KvApi
         return routes;
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, LinearizableReads reads, KvStateMachine stateMachine)
+    private static async Task<IResult> GetAsync(HttpContext context, Caller caller, LinearizableReads reads, KvStateMachine stateMachine)
     {
         if (ParseKey(context, out var keyError) is not { } key)
         {
@@ -46,6 +47,11 @@ public static class KvApi
         if (await Reads.WaitAsync(context, reads) is { } unavailable)
         {
             return unavailable;
+        }
+
+        if (!caller.MayRead(stateMachine.Store.Auth, KeyRange.ForKey(Encoding.UTF8.GetBytes(key))))
+        {
+            return Problems.PermissionDenied();
         }
 
         var view = stateMachine.Store.View;
@@ -68,7 +74,7 @@ public static class KvApi
         return TypedResults.Bytes(kv.Value, "application/octet-stream");
     }
 
-    private static async Task<IResult> RangeAsync(HttpContext context, LinearizableReads reads, KvStateMachine stateMachine)
+    private static async Task<IResult> RangeAsync(HttpContext context, Caller caller, LinearizableReads reads, KvStateMachine stateMachine)
     {
         var query = context.Request.Query;
         if (RangeQuery.ParseEncoding(query) is not { } base64)
@@ -86,6 +92,11 @@ public static class KvApi
             return unavailable;
         }
 
+        if (!caller.MayRead(stateMachine.Store.Auth, request.Range))
+        {
+            return Problems.PermissionDenied();
+        }
+
         var view = stateMachine.Store.View;
         if (Problems.ForRevision(view, request.Revision) is { } badRevision)
         {
@@ -96,7 +107,7 @@ public static class KvApi
         return KvJson.Ok(json => KvJson.WriteRange(json, view.Revision, result, base64, request.KeysOnly));
     }
 
-    private static async Task<IResult> PutAsync(HttpContext context, WriteCoordinator writes, RequestBodies bodies, IOptions<RaftKvOptions> options)
+    private static async Task<IResult> PutAsync(HttpContext context, Caller caller, WriteCoordinator writes, RequestBodies bodies, IOptions<RaftKvOptions> options)
     {
         if (ParseKey(context, out var keyError) is not { } key)
         {
@@ -124,7 +135,7 @@ public static class KvApi
         }
 
         var put = new PutRequest(keyBytes, value, lease);
-        var result = await writes.WriteAsync(new WriteCommand(requestId, Guarded(put, condition)));
+        var result = await writes.WriteAsync(new WriteCommand(requestId, caller.Authorize(Guarded(put, condition))));
         return WriteResults.ToHttp(context, result, outcome => Conditional(key, outcome, condition, () =>
         {
             context.Response.Headers.ETag = $"\"{outcome.Revision}\"";
@@ -132,7 +143,7 @@ public static class KvApi
         }));
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, WriteCoordinator writes)
+    private static async Task<IResult> DeleteAsync(HttpContext context, Caller caller, WriteCoordinator writes)
     {
         if (ParseKey(context, out var keyError) is not { } key)
         {
@@ -146,7 +157,7 @@ public static class KvApi
         }
 
         var delete = new DeleteRangeRequest(KeyRange.ForKey(keyBytes));
-        var result = await writes.WriteAsync(new WriteCommand(requestId, Guarded(delete, condition)));
+        var result = await writes.WriteAsync(new WriteCommand(requestId, caller.Authorize(Guarded(delete, condition))));
         return WriteResults.ToHttp(context, result, outcome => Conditional(key, outcome, condition, () =>
         {
             var deleted = (DeleteRangeResult)(condition is null ? outcome.Result! : ((TxnResult)outcome.Result!).Results[0]!);
@@ -154,7 +165,7 @@ public static class KvApi
         }));
     }
 
-    private static async Task<IResult> DeleteRangeAsync(HttpContext context, WriteCoordinator writes)
+    private static async Task<IResult> DeleteRangeAsync(HttpContext context, Caller caller, WriteCoordinator writes)
     {
         var query = context.Request.Query;
         if (RangeQuery.ParseEncoding(query) is not { } base64)
@@ -177,7 +188,7 @@ public static class KvApi
             return Problems.BadRequest(error!);
         }
 
-        var result = await writes.WriteAsync(new WriteCommand(requestId, new DeleteRangeRequest(range)));
+        var result = await writes.WriteAsync(new WriteCommand(requestId, caller.Authorize(new DeleteRangeRequest(range))));
         return WriteResults.ToHttp(context, result, outcome => TypedResults.Ok(new DeleteRangeResponse(outcome.Revision, ((DeleteRangeResult)outcome.Result!).Deleted)));
     }
 

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Leases;
+using RaftKv.Node.Raft;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Results;
 
@@ -24,7 +26,7 @@ public static class LeaseApi
         return routes;
     }
 
-    private static async Task<IResult> GrantAsync(HttpContext context, LeaseKeeper leases, RequestBodies bodies)
+    private static async Task<IResult> GrantAsync(HttpContext context, Caller caller, LeaseKeeper leases, RequestBodies bodies)
     {
         using var read = await bodies.ReadJsonAsync(context, 4096);
         if (read.Overloaded)
@@ -55,7 +57,7 @@ public static class LeaseApi
             return Problems.BadRequest(error!);
         }
 
-        var result = await leases.GrantAsync(id, ttl, requestId);
+        var result = await leases.GrantAsync(caller, id, ttl, requestId);
         return WriteResults.ToHttp(context, result, outcome =>
         {
             var granted = (LeaseGrantResult)outcome.Result!;
@@ -63,17 +65,22 @@ public static class LeaseApi
         });
     }
 
-    private static async Task<IResult> KeepAliveAsync(HttpContext context, LeaseKeeper leases, string id)
+    private static async Task<IResult> KeepAliveAsync(HttpContext context, Caller caller, LeaseKeeper leases, KvStateMachine stateMachine, string id)
     {
         if (ParseId(id) is not { } leaseId)
         {
             return BadId();
         }
 
+        if (!caller.MayRenew(stateMachine.Store.Auth, stateMachine.Store.View, leaseId))
+        {
+            return Problems.PermissionDenied();
+        }
+
         return await AskAsync(context, () => leases.KeepAliveAsync(leaseId, context.RequestAborted), leaseId, lease => TypedResults.Ok(new LeaseResponse(lease.Id, lease.Ttl)));
     }
 
-    private static async Task<IResult> TimeToLiveAsync(HttpContext context, LeaseKeeper leases, string id)
+    private static async Task<IResult> TimeToLiveAsync(HttpContext context, Caller caller, LeaseKeeper leases, KvStateMachine stateMachine, string id)
     {
         if (ParseId(id) is not { } leaseId)
         {
@@ -85,7 +92,7 @@ public static class LeaseApi
             return Problems.BadEncoding();
         }
 
-        return await AskAsync(context, () => leases.TimeToLiveAsync(leaseId, context.RequestAborted), leaseId, lease => KvJson.Ok(json =>
+        return await AskAsync(context, () => leases.TimeToLiveAsync(leaseId, context.RequestAborted), leaseId, lease => !caller.MayReadKeys(stateMachine.Store.Auth, lease.Keys) ? Problems.PermissionDenied() : KvJson.Ok(json =>
         {
             json.WriteStartObject();
             json.WriteNumber("id", lease.Id);
@@ -102,11 +109,17 @@ public static class LeaseApi
         }));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, LeaseKeeper leases)
+    private static async Task<IResult> ListAsync(HttpContext context, Caller caller, LeaseKeeper leases, KvStateMachine stateMachine)
     {
         try
         {
             var all = await leases.ListAsync(context.RequestAborted);
+            var held = stateMachine.Store.View.Leases;
+            if (!caller.MayReadKeys(stateMachine.Store.Auth, all.SelectMany(lease => held.TryGet(lease.Id, out var found) ? found.Keys : [])))
+            {
+                return Problems.PermissionDenied();
+            }
+
             return TypedResults.Ok(new LeaseListResponse([.. all.Select(lease => new LeaseResponse(lease.Id, lease.Ttl))]));
         }
         catch (LeaseUnavailableException e)
@@ -115,7 +128,7 @@ public static class LeaseApi
         }
     }
 
-    private static async Task<IResult> RevokeAsync(HttpContext context, LeaseKeeper leases, string id)
+    private static async Task<IResult> RevokeAsync(HttpContext context, Caller caller, LeaseKeeper leases, string id)
     {
         if (ParseId(id) is not { } leaseId)
         {
@@ -127,7 +140,7 @@ public static class LeaseApi
             return Problems.BadRequest(error!);
         }
 
-        var result = await leases.RevokeAsync(leaseId, requestId);
+        var result = await leases.RevokeAsync(caller, leaseId, requestId);
         return WriteResults.ToHttp(context, result, outcome => TypedResults.Ok(new DeleteRangeResponse(outcome.Revision, ((LeaseRevokeResult)outcome.Result!).Deleted)));
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using RaftKv.Store.Keyspace;
 using RaftKv.Store.Results;
 
@@ -55,8 +56,28 @@ public static class Problems
         CommandError.LeaseNotFound => LeaseNotFound(null),
         CommandError.KeyNotFound => BadRequest("key not found: ignoreValue and ignoreLease need an existing key."),
         CommandError.LeaseExists => TypedResults.Problem("lease already exists", statusCode: StatusCodes.Status409Conflict, title: "Lease exists"),
+        CommandError.PermissionDenied => PermissionDenied(),
+        CommandError.UserEmpty => TypedResults.Problem("Authentication was enabled while the request was on its way; nothing was changed. Send credentials.", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthenticated"),
+        CommandError.UserNotFound => TypedResults.Problem("user name not found", statusCode: StatusCodes.Status404NotFound, title: "User not found"),
+        CommandError.RoleNotFound => TypedResults.Problem("role name not found", statusCode: StatusCodes.Status404NotFound, title: "Role not found"),
+        CommandError.UserExists => AuthConflict("user name already exists"),
+        CommandError.RoleExists => AuthConflict("role name already exists"),
+        CommandError.RoleNotGranted => AuthConflict("role is not granted to the user"),
+        CommandError.PermissionNotGranted => AuthConflict("permission is not granted to the role"),
+        CommandError.RootUserMissing => AuthConflict("root user does not exist"),
+        CommandError.RootRoleMissing => AuthConflict("root user does not have root role"),
+        CommandError.InvalidAuthManagement => AuthConflict("invalid auth management: authentication is enabled, so root and its root role must stay"),
+        CommandError.RoleEmpty => BadRequest("the role name is empty"),
         _ => BadRequest("The request breaks a rule of the store; nothing was changed."),
     };
+
+    /// <summary>403: the caller's roles do not permit the request; nothing was changed.</summary>
+    public static IResult PermissionDenied()
+        => TypedResults.Problem("permission denied: the user's roles do not permit this request; nothing was changed.", statusCode: StatusCodes.Status403Forbidden, title: "Permission denied");
+
+    /// <summary>409: a change to users and roles that the current ones forbid; the detail is etcd's message.</summary>
+    private static ProblemHttpResult AuthConflict(string detail)
+        => TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Auth conflict");
 
     /// <summary>404 for an unknown or expired lease; the detail is etcd's message.</summary>
     public static IResult LeaseNotFound(long? id)

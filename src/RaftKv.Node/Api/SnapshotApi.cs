@@ -1,4 +1,5 @@
 using System.Globalization;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Backup;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Raft;
@@ -20,8 +21,15 @@ public static class SnapshotApi
         return routes;
     }
 
-    private static async Task SaveAsync(HttpContext context, LinearizableReads reads, KvStateMachine stateMachine)
+    private static async Task SaveAsync(HttpContext context, Caller caller, LinearizableReads reads, KvStateMachine stateMachine)
     {
+        // A backup holds every key: root only, as etcd's snapshot.
+        if (!caller.IsAdmin(stateMachine.Store.Auth))
+        {
+            await Problems.PermissionDenied().ExecuteAsync(context);
+            return;
+        }
+
         if (await Reads.WaitAsync(context, reads) is { } problem)
         {
             await problem.ExecuteAsync(context);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
 using RaftKv.Store.Commands;
@@ -19,7 +20,7 @@ public static class TxnApi
         return routes;
     }
 
-    private static async Task<IResult> TxnAsync(HttpContext context, WriteCoordinator writes, RequestBodies bodies, IOptions<RaftKvOptions> options)
+    private static async Task<IResult> TxnAsync(HttpContext context, Caller caller, WriteCoordinator writes, RequestBodies bodies, IOptions<RaftKvOptions> options)
     {
         // Room for one largest value and the rest of the transaction around it.
         var limit = options.Value.MaxValueBytes + (1024 * 1024);
@@ -41,11 +42,11 @@ public static class TxnApi
             return Problems.BadRequest(error!);
         }
 
-        var result = await writes.WriteAsync(new WriteCommand(requestId, txn));
+        var result = await writes.WriteAsync(new WriteCommand(requestId, caller.Authorize(txn)));
         return WriteResults.ToHttp(context, result, outcome => KvJson.Ok(json => TxnJson.WriteResult(json, outcome, txn, names)));
     }
 
-    private static async Task<IResult> CompactAsync(HttpContext context, WriteCoordinator writes, RequestBodies bodies)
+    private static async Task<IResult> CompactAsync(HttpContext context, Caller caller, WriteCoordinator writes, RequestBodies bodies)
     {
         using var read = await bodies.ReadJsonAsync(context, 4096);
         if (read.Overloaded)
@@ -65,7 +66,7 @@ public static class TxnApi
             return Problems.BadRequest(error!);
         }
 
-        var result = await writes.WriteAsync(new WriteCommand(requestId, new CompactRequest(revision)));
+        var result = await writes.WriteAsync(new WriteCommand(requestId, caller.Authorize(new CompactRequest(revision))));
         if (result is { Status: ProposalStatus.Completed, Outcome: { Status: CommandStatus.Rejected, Error: CommandError.Compacted } compacted })
         {
             return TypedResults.Problem(

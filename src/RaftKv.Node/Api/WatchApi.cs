@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Raft;
 using RaftKv.Node.Shutdown;
@@ -24,7 +25,7 @@ public static class WatchApi
         return routes;
     }
 
-    private static async Task<IResult> WatchAsync(HttpContext context, WatchHub hub, LinearizableReads reads, KvStateMachine stateMachine, GracefulShutdown shutdown)
+    private static async Task<IResult> WatchAsync(HttpContext context, Caller caller, WatchHub hub, LinearizableReads reads, KvStateMachine stateMachine, GracefulShutdown shutdown)
     {
         var query = context.Request.Query;
         if (RangeQuery.ParseEncoding(query) is not { } base64)
@@ -50,6 +51,12 @@ public static class WatchApi
         catch (ReadUnavailableException e)
         {
             return Problems.Unavailable(context, e.Message);
+        }
+
+        // Checked once, over the whole range, as etcd does when a watch is created.
+        if (!caller.MayRead(stateMachine.Store.Auth, range))
+        {
+            return Problems.PermissionDenied();
         }
 
         // A reconnecting EventSource repeats its URL and adds the last id it received: that one is newer.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
 using RaftKv.Store.Commands;
@@ -65,7 +66,7 @@ public sealed partial class HistoryCompactor(
         }
 
         // The id names the target, so a compaction proposed twice (a retry, a new leader) applies once.
-        var result = await writes.WriteAsync(new WriteCommand($"s:compact:{target}", new CompactRequest(target)));
+        var result = await writes.WriteAsync(new WriteCommand($"s:compact:{target}", Caller.ForCluster(stateMachine.Store.Auth, new CompactRequest(target))));
         if (result is { Status: ProposalStatus.Completed, Outcome.Status: CommandStatus.Applied })
         {
             LogCompacted(logger, target, store.Revision);

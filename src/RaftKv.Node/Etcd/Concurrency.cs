@@ -38,7 +38,7 @@ public sealed class Concurrency(EtcdAdapter etcd, LeaseKeeper leases, WatchHub h
         var prefix = Prefix(name.Span);
         if (lease == 0)
         {
-            var outcome = EtcdAdapter.Completed(await leases.GrantAsync(0, SessionTtl, EtcdAdapter.FreshRequestId()));
+            var outcome = EtcdAdapter.Completed(await leases.GrantAsync(EtcdAdapter.CallerOf(context), 0, SessionTtl, EtcdAdapter.FreshRequestId()));
             lease = ((LeaseGrantResult)outcome.Result!).Id;
         }
 
@@ -51,8 +51,8 @@ public sealed class Concurrency(EtcdAdapter etcd, LeaseKeeper leases, WatchHub h
     public static RangeRequest FirstCreated(byte[] prefix) => new(KeyRange.Prefix(prefix), Limit: 1, SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Create);
 
     /// <summary>A transaction on behalf of a client; its failures are the client's errors.</summary>
-    public async Task<CommandResult> TxnAsync(IReadOnlyList<Compare> compares, IReadOnlyList<Request> success, IReadOnlyList<Request> failure)
-        => await etcd.ProposeAsync(new TxnRequest(compares, success, failure), EtcdAdapter.FreshRequestId());
+    public async Task<CommandResult> TxnAsync(IReadOnlyList<Compare> compares, IReadOnlyList<Request> success, IReadOnlyList<Request> failure, ServerCallContext context)
+        => await etcd.ProposeAsync(new TxnRequest(compares, success, failure), EtcdAdapter.FreshRequestId(), context);
 
     public static Compare Created(byte[] key, long revision) => new(KeyRange.ForKey(key), CompareTarget.CreateRevision, CompareResult.Equal, revision);
 
@@ -60,6 +60,7 @@ public sealed class Concurrency(EtcdAdapter etcd, LeaseKeeper leases, WatchHub h
     public async Task<(RangeResult Result, long Revision)> ReadAsync(RangeRequest request, ServerCallContext context)
     {
         var keyspace = await etcd.ReadAsync(serializable: false, context);
+        etcd.CheckRead(context, request.Range);
         return (keyspace.Range(request), keyspace.Revision);
     }
 

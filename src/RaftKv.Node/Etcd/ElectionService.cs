@@ -23,7 +23,7 @@ public sealed class ElectionService(Concurrency concurrency) : Election.Election
         var etcd = concurrency.Etcd;
         var (prefix, lease, key) = await concurrency.OpenSessionAsync(request.Name, request.Lease, context);
         var value = request.Value.ToByteArray();
-        var txn = await concurrency.TxnAsync([Concurrency.Created(key, 0)], [new PutRequest(key, value, lease)], [new RangeRequest(KeyRange.ForKey(key))]);
+        var txn = await concurrency.TxnAsync([Concurrency.Created(key, 0)], [new PutRequest(key, value, lease)], [new RangeRequest(KeyRange.ForKey(key))], context);
         var result = (TxnResult)txn.Result!;
         var leader = new LeaderKey { Name = request.Name, Key = UnsafeByteOperations.UnsafeWrap(key), Rev = txn.Revision, Lease = lease };
         try
@@ -35,7 +35,7 @@ public sealed class ElectionService(Concurrency concurrency) : Election.Election
                 leader.Rev = existing.CreateRevision;
                 if (!existing.Value.AsSpan().SequenceEqual(value))
                 {
-                    await ProclaimAsync(leader, value);
+                    await ProclaimAsync(leader, value, context);
                 }
             }
 
@@ -43,7 +43,7 @@ public sealed class ElectionService(Concurrency concurrency) : Election.Election
         }
         catch when (context.CancellationToken.IsCancellationRequested)
         {
-            await ResignAsync(leader);
+            await ResignAsync(leader, context);
             throw;
         }
 
@@ -54,7 +54,7 @@ public sealed class ElectionService(Concurrency concurrency) : Election.Election
     {
         concurrency.Etcd.CheckLeader(context);
         var leader = request.Leader ?? throw new RpcException(new Status(StatusCode.Unknown, "\"leader\" field must be provided"));
-        return new ProclaimResponse { Header = concurrency.Etcd.Header(await ProclaimAsync(leader, request.Value.ToByteArray())) };
+        return new ProclaimResponse { Header = concurrency.Etcd.Header(await ProclaimAsync(leader, request.Value.ToByteArray(), context)) };
     });
 
     /// <summary>Steps down: deletes the leader's key if it is still that leader's. Not being the leader is no error.</summary>
@@ -62,7 +62,7 @@ public sealed class ElectionService(Concurrency concurrency) : Election.Election
     {
         concurrency.Etcd.CheckLeader(context);
         var leader = request.Leader ?? throw new RpcException(new Status(StatusCode.Unknown, "\"leader\" field must be provided"));
-        return new ResignResponse { Header = concurrency.Etcd.Header(await ResignAsync(leader)) };
+        return new ResignResponse { Header = concurrency.Etcd.Header(await ResignAsync(leader, context)) };
     });
 
     public override Task<LeaderResponse> Leader(LeaderRequest request, ServerCallContext context) => Concurrency.AsEtcdAsync(async () =>
@@ -119,17 +119,17 @@ public sealed class ElectionService(Concurrency concurrency) : Election.Election
         throw new OperationCanceledException(token);
     }
 
-    private async Task<long> ProclaimAsync(LeaderKey leader, byte[] value)
+    private async Task<long> ProclaimAsync(LeaderKey leader, byte[] value, ServerCallContext context)
     {
         var key = leader.Key.ToByteArray();
-        var txn = await concurrency.TxnAsync([Concurrency.Created(key, leader.Rev)], [new PutRequest(key, value, leader.Lease)], []);
+        var txn = await concurrency.TxnAsync([Concurrency.Created(key, leader.Rev)], [new PutRequest(key, value, leader.Lease)], [], context);
         return ((TxnResult)txn.Result!).Succeeded ? txn.Revision : throw NotLeader();
     }
 
-    private async Task<long> ResignAsync(LeaderKey leader)
+    private async Task<long> ResignAsync(LeaderKey leader, ServerCallContext context)
     {
         var key = leader.Key.ToByteArray();
-        var txn = await concurrency.TxnAsync([Concurrency.Created(key, leader.Rev)], [new DeleteRangeRequest(KeyRange.ForKey(key))], []);
+        var txn = await concurrency.TxnAsync([Concurrency.Created(key, leader.Rev)], [new DeleteRangeRequest(KeyRange.ForKey(key))], [], context);
         return txn.Revision;
     }
 }

@@ -3,9 +3,11 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using RaftKv.Node.Api;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
+using RaftKv.Store.Auth;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
 using RaftKv.Store.Results;
@@ -55,6 +57,31 @@ public sealed class EtcdAdapter(ClusterView view, ClusterIdentity identity, KvSt
         }
     }
 
+    /// <summary>Who makes the call, as <see cref="EtcdAuthInterceptor"/> found.</summary>
+    public static Caller CallerOf(ServerCallContext context)
+        => context.GetHttpContext().Items[typeof(Caller)] as Caller ?? throw new InvalidOperationException($"No caller for {context.Method}: it is not behind authentication.");
+
+    /// <summary>This node's applied users and roles.</summary>
+    public AuthState Auth => stateMachine.Store.Auth;
+
+    /// <exception cref="RpcException">The caller may not read every key of <paramref name="range"/>.</exception>
+    public void CheckRead(ServerCallContext context, KeyRange range)
+    {
+        if (!CallerOf(context).MayRead(Auth, range))
+        {
+            throw EtcdErrors.PermissionDenied();
+        }
+    }
+
+    /// <exception cref="RpcException">Authentication is enabled and the caller is not <c>root</c>.</exception>
+    public void CheckAdmin(ServerCallContext context)
+    {
+        if (!CallerOf(context).IsAdmin(Auth))
+        {
+            throw EtcdErrors.PermissionDenied();
+        }
+    }
+
     /// <summary>The keyspace to read: after a read index unless <paramref name="serializable"/>, then as this node has it.</summary>
     public async Task<KeyspaceView> ReadAsync(bool serializable, ServerCallContext context)
     {
@@ -87,12 +114,12 @@ public sealed class EtcdAdapter(ClusterView view, ClusterIdentity identity, KvSt
         }
 
         CheckLeader(context);
-        return await ProposeAsync(request, NewRequestId(context));
+        return await ProposeAsync(request, NewRequestId(context), context);
     }
 
-    /// <summary>Proposes a write made by the node on a client's behalf (a lock's, an election's), under <paramref name="requestId"/>.</summary>
-    public async Task<CommandResult> ProposeAsync(Request request, string requestId)
-        => Completed(await writes.WriteAsync(new WriteCommand(requestId, request)));
+    /// <summary>Proposes a write made by the node on a client's behalf (a lock's, an election's), under <paramref name="requestId"/>, for the call's user.</summary>
+    public async Task<CommandResult> ProposeAsync(Request request, string requestId, ServerCallContext context)
+        => Completed(await writes.WriteAsync(new WriteCommand(requestId, CallerOf(context).Authorize(request))));
 
     /// <summary>A request id no client gave: the node's own writes are never retried under the client's.</summary>
     public static string FreshRequestId()

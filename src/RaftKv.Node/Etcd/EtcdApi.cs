@@ -16,6 +16,7 @@ public static class EtcdApi
             // Room for a transaction of large values; each value is checked against RaftKv:MaxValueBytes.
             grpc.MaxReceiveMessageSize = Math.Max(4 * 1024 * 1024, 2 * maxValueBytes);
             grpc.MaxSendMessageSize = null;
+            grpc.Interceptors.Add<EtcdAuthInterceptor>();
         });
 
         // In place of grpc-dotnet's own method provider, one that answers a malformed request as etcd does.

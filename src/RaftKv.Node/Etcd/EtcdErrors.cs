@@ -65,6 +65,18 @@ public static class EtcdErrors
         CommandError.KeyNotFound => KeyNotFound(),
         CommandError.LeaseExists => LeaseExists(),
         CommandError.IdempotencyKeysFull => TooManyRequests(),
+        CommandError.PermissionDenied => PermissionDenied(),
+        CommandError.UserEmpty => UserEmpty(),
+        CommandError.UserExists => New(StatusCode.FailedPrecondition, "etcdserver: user name already exists"),
+        CommandError.UserNotFound => UserNotFound(),
+        CommandError.RoleEmpty => Invalid("etcdserver: role name is empty"),
+        CommandError.RoleExists => New(StatusCode.FailedPrecondition, "etcdserver: role name already exists"),
+        CommandError.RoleNotFound => RoleNotFound(),
+        CommandError.RoleNotGranted => New(StatusCode.FailedPrecondition, "etcdserver: role is not granted to the user"),
+        CommandError.PermissionNotGranted => New(StatusCode.FailedPrecondition, "etcdserver: permission is not granted to the role"),
+        CommandError.RootUserMissing => New(StatusCode.FailedPrecondition, "etcdserver: root user does not exist"),
+        CommandError.RootRoleMissing => RootRoleMissing(),
+        CommandError.InvalidAuthManagement => InvalidAuthManagement(),
         _ => Invalid("etcdserver: the request breaks a rule of the store; nothing was changed"),
     };
 
@@ -83,6 +95,26 @@ public static class EtcdErrors
     }
 
     public static RpcException Unimplemented(string message) => New(StatusCode.Unimplemented, message);
+
+    public static RpcException PermissionDenied() => New(StatusCode.PermissionDenied, "etcdserver: permission denied");
+
+    /// <summary>Authentication is enabled and the request carries no token.</summary>
+    public static RpcException UserEmpty() => Invalid("etcdserver: user name is empty");
+
+    public static RpcException InvalidAuthToken() => New(StatusCode.Unauthenticated, "etcdserver: invalid auth token");
+
+    public static RpcException AuthFailed() => Invalid("etcdserver: authentication failed, invalid user ID or password");
+
+    public static RpcException AuthNotEnabled() => New(StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
+
+    public static RpcException UserNotFound() => New(StatusCode.FailedPrecondition, "etcdserver: user name not found");
+
+    public static RpcException RoleNotFound() => New(StatusCode.FailedPrecondition, "etcdserver: role name not found");
+
+    /// <summary>etcdctl's <c>auth enable</c> creates and grants the root role when it gets exactly this.</summary>
+    public static RpcException RootRoleMissing() => New(StatusCode.FailedPrecondition, "etcdserver: root user does not have root role");
+
+    public static RpcException InvalidAuthManagement() => Invalid("etcdserver: invalid auth management");
 
     private static RpcException New(StatusCode code, string message) => new(new Status(code, message), new Metadata());
 }

@@ -14,6 +14,7 @@ public sealed class KvService(EtcdAdapter etcd) : KV.KVBase
         var range = EtcdMessages.ToRange(request.Key, request.RangeEnd);
         var keyspace = await etcd.ReadAsync(request.Serializable, context);
         var read = EtcdMessages.ToRequest(range ?? KeyRange.ForKey(request.Key.ToByteArray()), request);
+        etcd.CheckRead(context, read.Range);
         if (RequestRules.Check(read) is { } broken)
         {
             throw EtcdErrors.ForRule(broken);

@@ -25,7 +25,7 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
         etcd.CheckLeader(context);
 
         // A TTL below the minimum, zero included, is raised to it, as etcd's lessor does.
-        var outcome = EtcdAdapter.Completed(await leases.GrantAsync(request.ID, Math.Max(request.TTL, 1), etcd.NewRequestId(context)));
+        var outcome = EtcdAdapter.Completed(await leases.GrantAsync(EtcdAdapter.CallerOf(context), request.ID, Math.Max(request.TTL, 1), etcd.NewRequestId(context)));
         var granted = (LeaseGrantResult)outcome.Result!;
         return new LeaseGrantResponse { Header = etcd.Header(outcome.Revision), ID = granted.Id, TTL = granted.Ttl };
     }
@@ -38,7 +38,7 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
         }
 
         etcd.CheckLeader(context);
-        var outcome = EtcdAdapter.Completed(await leases.RevokeAsync(request.ID, etcd.NewRequestId(context)));
+        var outcome = EtcdAdapter.Completed(await leases.RevokeAsync(EtcdAdapter.CallerOf(context), request.ID, etcd.NewRequestId(context)));
         return new LeaseRevokeResponse { Header = etcd.Header(outcome.Revision) };
     }
 
@@ -49,6 +49,11 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
             while (await requestStream.MoveNext(token))
             {
                 var id = requestStream.Current.ID;
+                if (!EtcdAdapter.CallerOf(context).MayRenew(etcd.Auth, etcd.Keyspace, id))
+                {
+                    throw EtcdErrors.PermissionDenied();
+                }
+
                 var lease = await AskAsync(() => leases.KeepAliveAsync(id, token));
                 await responseStream.WriteAsync(new LeaseKeepAliveResponse { Header = etcd.Header(), ID = id, TTL = lease?.Ttl ?? 0 }, token);
             }
@@ -66,6 +71,11 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
         var response = new LeaseTimeToLiveResponse { Header = etcd.Header(), ID = lease.Id, TTL = lease.Ttl, GrantedTTL = lease.GrantedTtl };
         if (request.Keys)
         {
+            if (!EtcdAdapter.CallerOf(context).MayReadKeys(etcd.Auth, lease.Keys))
+            {
+                throw EtcdErrors.PermissionDenied();
+            }
+
             response.Keys.AddRange(lease.Keys.Select(key => UnsafeByteOperations.UnsafeWrap(key)));
         }
 
@@ -76,6 +86,12 @@ public sealed class LeaseService(EtcdAdapter etcd, LeaseKeeper leases, StreamGua
     {
         etcd.CheckLeader(context);
         var all = await AskAsync(() => leases.ListAsync(context.CancellationToken));
+        var held = etcd.Keyspace.Leases;
+        if (!EtcdAdapter.CallerOf(context).MayReadKeys(etcd.Auth, all.SelectMany(lease => held.TryGet(lease.Id, out var found) ? found.Keys : [])))
+        {
+            throw EtcdErrors.PermissionDenied();
+        }
+
         var response = new LeaseLeasesResponse { Header = etcd.Header() };
         response.Leases.AddRange(all.Select(lease => new LeaseStatus { ID = lease.Id }));
         return response;

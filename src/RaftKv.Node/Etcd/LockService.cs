@@ -21,7 +21,8 @@ public sealed class LockService(Concurrency concurrency) : V3Lockpb.Lock.LockBas
         var txn = await concurrency.TxnAsync(
             [Concurrency.Created(key, 0)],
             [new PutRequest(key, [], lease), owner],
-            [new RangeRequest(KeyRange.ForKey(key)), owner]);
+            [new RangeRequest(KeyRange.ForKey(key)), owner],
+            context);
         var result = (TxnResult)txn.Result!;
         var myRevision = result.Succeeded ? txn.Revision : ((RangeResult)result.Results[0]!).Kvs[0].CreateRevision;
         var header = etcd.Header(txn.Revision);
@@ -41,7 +42,7 @@ public sealed class LockService(Concurrency concurrency) : V3Lockpb.Lock.LockBas
             catch
             {
                 // As etcd's server: a caller that stops waiting leaves no key behind to block the others.
-                await etcd.ProposeAsync(new DeleteRangeRequest(KeyRange.ForKey(key)), EtcdAdapter.FreshRequestId());
+                await etcd.ProposeAsync(new DeleteRangeRequest(KeyRange.ForKey(key)), EtcdAdapter.FreshRequestId(), context);
                 throw;
             }
         }

@@ -44,6 +44,7 @@ public sealed class MaintenanceService(EtcdAdapter etcd, KvStateMachine stateMac
 
     public override Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
     {
+        etcd.CheckAdmin(context);
         var keyspace = etcd.Keyspace;
         if (keyspace.CheckRevision(request.Revision) is var error and not CommandError.None)
         {
@@ -56,6 +57,7 @@ public sealed class MaintenanceService(EtcdAdapter etcd, KvStateMachine stateMac
 
     public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
     {
+        etcd.CheckAdmin(context);
         var keyspace = etcd.Keyspace;
         return Task.FromResult(new HashResponse { Header = etcd.Header(keyspace.Revision), Hash = keyspace.Hash(keyspace.Revision) });
     }
@@ -63,6 +65,8 @@ public sealed class MaintenanceService(EtcdAdapter etcd, KvStateMachine stateMac
     /// <summary>This member's state as a backup file (<see cref="BackupFile"/>), whose last message is the checksum, as etcd's is.</summary>
     public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
     {
+        // A backup holds every key: root only, as etcd's.
+        etcd.CheckAdmin(context);
         var token = context.CancellationToken;
         await using var backup = await BackupFile.CreateAsync(stateMachine.Store.Capture(), token);
         var sent = 0L;
@@ -76,13 +80,24 @@ public sealed class MaintenanceService(EtcdAdapter etcd, KvStateMachine stateMac
 
     /// <summary>No alarms are ever raised: asking for them, or disarming them, finds none.</summary>
     public override Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
-        => request.Action == AlarmRequest.Types.AlarmAction.Activate
+    {
+        // Listing alarms is for any user; raising or disarming one is for root, as in etcd.
+        if (request.Action != AlarmRequest.Types.AlarmAction.Get)
+        {
+            etcd.CheckAdmin(context);
+        }
+
+        return request.Action == AlarmRequest.Types.AlarmAction.Activate
             ? throw EtcdErrors.Unimplemented("raftkv: alarms cannot be raised")
             : Task.FromResult(new AlarmResponse { Header = etcd.Header() });
+    }
 
     /// <summary>The state is in memory and its files are rewritten whole at each snapshot: nothing fragments.</summary>
     public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
-        => Task.FromResult(new DefragmentResponse { Header = etcd.Header() });
+    {
+        etcd.CheckAdmin(context);
+        return Task.FromResult(new DefragmentResponse { Header = etcd.Header() });
+    }
 
     public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
         => throw EtcdErrors.Unimplemented("raftkv: moving the leader is not supported");

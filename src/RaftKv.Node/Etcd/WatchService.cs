@@ -9,5 +9,5 @@ namespace RaftKv.Node.Etcd;
 public sealed class WatchService(EtcdAdapter etcd, WatchHub hub, LinearizableReads reads, StreamGuard guard, TimeProvider time) : Etcdserverpb.Watch.WatchBase
 {
     public override Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
-        => guard.RunAsync(context, token => new WatchStream(etcd, hub, reads, time, requestStream, responseStream, EtcdAdapter.RequiresLeader(context)).RunAsync(token));
+        => guard.RunAsync(context, token => new WatchStream(etcd, hub, reads, time, requestStream, responseStream, EtcdAdapter.RequiresLeader(context), EtcdAdapter.CallerOf(context)).RunAsync(token));
 }

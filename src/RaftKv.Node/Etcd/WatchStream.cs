@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Etcdserverpb;
 using Grpc.Core;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Watch;
 using RaftKv.Store.Keyspace;
@@ -21,8 +22,12 @@ internal sealed class WatchStream(
     TimeProvider time,
     IAsyncStreamReader<WatchRequest> requests,
     IServerStreamWriter<WatchResponse> responses,
-    bool requiresLeader)
+    bool requiresLeader,
+    Caller caller)
 {
+    /// <summary>etcd's reason for a watch its user may not read, as the Go client prints a gRPC error.</summary>
+    private const string PermissionDeniedReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied";
+
     /// <summary>etcd's default <c>--max-request-bytes</c> and gRPC overhead: a fragmenting watch splits responses larger than this.</summary>
     private const int FragmentBytes = 2 * 1024 * 1024;
 
@@ -110,6 +115,14 @@ internal sealed class WatchStream(
         }
 
         await WaitUntilCurrentAsync(token);
+
+        // Checked once, over the whole range, when the watch is created, as etcd does; the stream stays open.
+        if (!caller.MayRead(etcd.Auth, range))
+        {
+            await SendAsync(new WatchResponse { Header = etcd.Header(), WatchId = -1, Created = true, Canceled = true, CancelReason = PermissionDeniedReason }, token);
+            return;
+        }
+
         var keyspace = etcd.Keyspace;
         var start = create.StartRevision > 0 ? create.StartRevision : keyspace.Revision + 1;
         await SendAsync(new WatchResponse { Header = etcd.Header(keyspace.Revision), WatchId = id, Created = true }, token);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using RaftKv.Node.Auth;
 using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
@@ -44,13 +45,13 @@ public sealed partial class LeaseKeeper(
     /// Grants a lease of at least <see cref="MinTtl"/> seconds. With <paramref name="id"/> 0 a random
     /// positive id is chosen, and chosen again in the rare case it is taken.
     /// </summary>
-    public async Task<ProposalResult> GrantAsync(long id, long ttl, string requestId)
+    public async Task<ProposalResult> GrantAsync(Caller caller, long id, long ttl, string requestId)
     {
         var granted = Math.Max(ttl, MinTtl);
         for (var attempt = 0; ; attempt++)
         {
             var chosen = id != 0 ? id : RandomId();
-            var result = await writes.WriteAsync(new WriteCommand(attempt == 0 ? requestId : $"{requestId}:{attempt}", new LeaseGrantRequest(chosen, granted)));
+            var result = await writes.WriteAsync(new WriteCommand(attempt == 0 ? requestId : $"{requestId}:{attempt}", caller.Authorize(new LeaseGrantRequest(chosen, granted))));
             if (id != 0 || attempt >= 3 || result.Outcome?.Error != CommandError.LeaseExists)
             {
                 return result;
@@ -58,9 +59,9 @@ public sealed partial class LeaseKeeper(
         }
     }
 
-    /// <summary>Revokes a lease, deleting its keys in one revision.</summary>
-    public Task<ProposalResult> RevokeAsync(long id, string requestId)
-        => writes.WriteAsync(new WriteCommand(requestId, new LeaseRevokeRequest(id)));
+    /// <summary>Revokes a lease, deleting its keys in one revision: refused unless the caller may write every one of them.</summary>
+    public Task<ProposalResult> RevokeAsync(Caller caller, long id, string requestId)
+        => writes.WriteAsync(new WriteCommand(requestId, caller.Authorize(new LeaseRevokeRequest(id))));
 
     /// <summary>Restarts the lease's TTL on the leader; null if the lease is unknown or expired.</summary>
     /// <exception cref="LeaseUnavailableException">No leader answered in time.</exception>
@@ -176,7 +177,7 @@ public sealed partial class LeaseKeeper(
         try
         {
             // A fresh id for each attempt: a lease id a client chose may be granted again later.
-            var command = new WriteCommand($"s:lease-expired:{id}:{Guid.NewGuid():N}", new LeaseRevokeRequest(id));
+            var command = new WriteCommand($"s:lease-expired:{id}:{Guid.NewGuid():N}", Caller.ForCluster(stateMachine.Store.Auth, new LeaseRevokeRequest(id)));
             var result = (await writes.ProposeForwardedAsync([command], [Deadline.After(options.Value.RequestTimeout)]))[0];
             if (result is { Status: ProposalStatus.Completed, Outcome: { Status: CommandStatus.Applied, Result: LeaseRevokeResult revoked } outcome })
             {

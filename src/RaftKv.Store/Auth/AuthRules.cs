@@ -102,8 +102,9 @@ public static class AuthRules
                     : (auth, CommandError.UserNotFound);
 
             case UserChangePasswordRequest change:
+                // A user made without a password keeps none, as in etcd.
                 return users.TryGetValue(change.Name, out var changed)
-                    ? (auth with { Revision = revision, Users = users.SetItem(change.Name, changed with { Password = change.Password, Generation = revision }) }, CommandError.None)
+                    ? (auth with { Revision = revision, Users = users.SetItem(change.Name, changed with { Password = changed.Password is null ? null : change.Password, Generation = revision }) }, CommandError.None)
                     : (auth, CommandError.UserNotFound);
 
             case UserGrantRoleRequest grant:

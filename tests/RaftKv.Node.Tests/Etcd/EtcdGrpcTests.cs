@@ -415,7 +415,7 @@ public sealed partial class EtcdApiTests(EtcdApiFixture fixture) : IClassFixture
     [Fact]
     public async Task Auth_answers_as_etcd_with_authentication_disabled_and_membership_changes_are_unimplemented()
     {
-        var auth = new Auth.AuthClient(fixture.Channel(Cluster.Ids[0]));
+        var auth = new Etcdserverpb.Auth.AuthClient(fixture.Channel(Cluster.Ids[0]));
         Assert.False((await auth.AuthStatusAsync(new AuthStatusRequest(), Deadline)).Enabled);
         await FailsAsync(() => auth.AuthenticateAsync(new AuthenticateRequest { Name = "root", Password = "x" }, Deadline).ResponseAsync, StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
         await FailsAsync(() => auth.AuthEnableAsync(new AuthEnableRequest(), Deadline).ResponseAsync, StatusCode.FailedPrecondition, "etcdserver: root user does not exist");

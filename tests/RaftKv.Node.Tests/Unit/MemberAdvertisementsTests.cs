@@ -36,6 +36,10 @@ public sealed class MemberAdvertisementsTests
         [
             new PutRequest([1], []), new DeleteRangeRequest(Store.Keyspace.KeyRange.ForKey([1])), new RangeRequest(Store.Keyspace.KeyRange.ForKey([1])),
             new TxnRequest([], [], []), new CompactRequest(1), new LeaseGrantRequest(1, 1), new LeaseRevokeRequest(1),
+            new AuthorizedRequest("u", new PutRequest([1], [])), new AuthEnableRequest(new byte[32]), new AuthDisableRequest(),
+            new UserAddRequest("u", null), new UserDeleteRequest("u"), new UserChangePasswordRequest("u", null), new UserGrantRoleRequest("u", "r"),
+            new UserRevokeRoleRequest("u", "r"), new RoleAddRequest("r"), new RoleDeleteRequest("r"),
+            new RoleGrantPermissionRequest("r", new Store.Auth.PermissionGrant(Store.Auth.PermissionType.Read, [1], [])), new RoleRevokePermissionRequest("r", [1], []),
         ];
         Assert.Equal(Enum.GetValues<RequestKind>().Length, all.Length);
         Assert.All(all, request => Assert.InRange(RequestRules.RequiredFormat(request), CommandCodec.BaseFormatVersion, CommandCodec.FormatVersion));
