@@ -92,8 +92,14 @@ public static class AuthApi
         return TypedResults.Problem(detail, statusCode: StatusCodes.Status401Unauthorized, title: "Unauthenticated");
     }
 
-    private static async Task<IResult> TokenAsync(HttpContext context, Authenticator authenticator)
+    private static async Task<IResult> TokenAsync(HttpContext context, Authenticator authenticator, LinearizableReads reads)
     {
+        // Linearizable, as etcd's Authenticate: a user just added, or an enable just made, through another member counts here.
+        if (await ReadAsync(context, reads) is { } unavailable)
+        {
+            return unavailable;
+        }
+
         var auth = authenticator.State;
         if (!auth.Enabled)
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using RaftKv.Node.Cluster;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Raft;
 using RaftKv.Store.Auth;
@@ -35,7 +36,7 @@ public readonly record struct AuthOutcome(Caller? Caller, AuthFailure Failure);
 /// PBKDF2 is slow on purpose, so a checked password is remembered (as a hash, for the user's current
 /// generation) and checks run one at a time: a flood of guesses costs one core at most, not the node.
 /// </remarks>
-public sealed class Authenticator(KvStateMachine stateMachine, IOptions<RaftKvOptions> options, TimeProvider time) : IDisposable
+public sealed class Authenticator(KvStateMachine stateMachine, LinearizableReads reads, IOptions<RaftKvOptions> options, TimeProvider time) : IDisposable
 {
     private const int MaxRemembered = 10_000;
 
@@ -53,30 +54,32 @@ public sealed class Authenticator(KvStateMachine stateMachine, IOptions<RaftKvOp
     public async Task<AuthOutcome> AuthenticateAsync(string? authorization, string? token, string? certificateUser, CancellationToken cancel)
     {
         var auth = State;
+        var (caller, failure) = await FromCredentialsAsync(auth, authorization, token, certificateUser, cancel);
         if (!auth.Enabled)
         {
-            return new(Caller.Unchecked, AuthFailure.None);
+            // Credentials are not needed, and wrong ones are ignored, as etcd does. Right ones still name the
+            // user, so that a write made as authentication is being enabled is checked as theirs when it applies.
+            return new(caller ?? Caller.Unchecked, AuthFailure.None);
         }
 
-        if (authorization is { Length: > 0 } && authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        if (failure != AuthFailure.Missing)
         {
-            return TryParseBasic(authorization["Basic ".Length..]) is var (user, password) && await VerifyPasswordAsync(auth, user, password, cancel) is not null
-                ? new(new Caller(user), AuthFailure.None)
-                : new(null, AuthFailure.BadCredentials);
+            return new(caller, failure);
         }
 
-        var bearer = token is { Length: > 0 } ? token
-            : authorization is { Length: > 0 } && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim()
-            : authorization is { Length: > 0 } ? authorization.Trim()
-            : null;
-        if (bearer is not null)
+        // No credentials, and this node has authentication on: it may not yet have applied a disable
+        // the cluster has committed. Caught up, it knows; a write made unchecked is refused by the log anyway
+        // if authentication is on when it applies.
+        try
         {
-            return AuthTokens.Validate(auth, bearer, time.GetUtcNow()) is { } user ? new(new Caller(user), AuthFailure.None) : new(null, AuthFailure.InvalidToken);
+            await reads.WaitUntilCurrentAsync(allowLease: true, cancel);
+        }
+        catch (ReadUnavailableException)
+        {
+            return new(null, AuthFailure.Missing);
         }
 
-        return certificateUser is not null && auth.Users.ContainsKey(certificateUser)
-            ? new(new Caller(certificateUser), AuthFailure.None)
-            : new(null, AuthFailure.Missing);
+        return State.Enabled ? new(null, AuthFailure.Missing) : new(Caller.Unchecked, AuthFailure.None);
     }
 
     /// <summary>The user, if the password is its own; null for an unknown user, one without a password, or a wrong password.</summary>
@@ -116,6 +119,29 @@ public sealed class Authenticator(KvStateMachine stateMachine, IOptions<RaftKvOp
 
         verified[remembered] = found.Generation;
         return found;
+    }
+
+    private async Task<(Caller? Caller, AuthFailure Failure)> FromCredentialsAsync(AuthState auth, string? authorization, string? token, string? certificateUser, CancellationToken cancel)
+    {
+        if (authorization is { Length: > 0 } && authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return TryParseBasic(authorization["Basic ".Length..]) is var (user, password) && await VerifyPasswordAsync(auth, user, password, cancel) is not null
+                ? (new Caller(user), AuthFailure.None)
+                : (null, AuthFailure.BadCredentials);
+        }
+
+        var bearer = token is { Length: > 0 } ? token
+            : authorization is { Length: > 0 } && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim()
+            : authorization is { Length: > 0 } ? authorization.Trim()
+            : null;
+        if (bearer is not null)
+        {
+            return AuthTokens.Validate(auth, bearer, time.GetUtcNow()) is { } user ? (new Caller(user), AuthFailure.None) : (null, AuthFailure.InvalidToken);
+        }
+
+        return certificateUser is not null && auth.Users.ContainsKey(certificateUser)
+            ? (new Caller(certificateUser), AuthFailure.None)
+            : (null, AuthFailure.Missing);
     }
 
     public string IssueToken(AuthState auth, AuthUser user) => AuthTokens.Issue(auth, user, time.GetUtcNow() + TokenTtl);

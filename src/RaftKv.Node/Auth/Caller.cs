@@ -9,7 +9,7 @@ namespace RaftKv.Node.Auth;
 /// authentication is disabled. Writes carry the user to the log (<see cref="Authorize"/>), where the
 /// store checks them when they apply; reads are checked here, against this node's applied state.
 /// </summary>
-/// <param name="User">The authenticated user; null while authentication is disabled.</param>
+/// <param name="User">The authenticated user; null while authentication is disabled and no valid credentials came.</param>
 public sealed record Caller(string? User)
 {
     /// <summary>The caller of every request while authentication is disabled.</summary>
