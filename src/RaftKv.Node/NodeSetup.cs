@@ -49,7 +49,7 @@ public static partial class NodeSetup
         var peerListenUrl = options.PeerListenUrl ?? self.PeerUrl;
         var peerTrust = PeerTrust.Load(options.PeerTls, cluster);
         var peerHandler = PeerConnections.HandlerFactory(options, peerTrust);
-        var clientTrust = ClientTrust.Load(options.ClientTls, self);
+        var clientTrust = ClientTrust.Load(options.ClientTls, self, peerListenUrl);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

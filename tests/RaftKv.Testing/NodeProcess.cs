@@ -4,7 +4,8 @@ namespace RaftKv.Testing;
 
 /// <summary>One node process, its log file, and an HTTP client for its API.</summary>
 /// <param name="grpcUrl">Where it serves the etcd v3 gRPC API.</param>
-public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string directory) : IDisposable
+/// <param name="handler">The client's handler, for https URLs: one that trusts the node's CA, and may present a client certificate.</param>
+public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string directory, HttpMessageHandler? handler = null) : IDisposable
 {
     private Process? process;
     private StreamWriter? log;
@@ -17,7 +18,7 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
 
     public string LogFile => Path.Combine(directory, "node.log");
 
-    public HttpClient Client { get; } = new() { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+    public HttpClient Client { get; } = new(handler ?? new SocketsHttpHandler()) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
 
     public bool IsRunning => process is { HasExited: false };
 

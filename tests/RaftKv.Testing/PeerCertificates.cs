@@ -70,5 +70,29 @@ public sealed class PeerCertificates : IDisposable
         return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
     }
 
+    /// <summary>A handler for clients of a node with client TLS: it trusts this CA alone, and presents <paramref name="user"/>'s certificate if given.</summary>
+    public SocketsHttpHandler ClientHandler(string? user)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 presented && IsIssued(presented);
+        if (user is not null)
+        {
+            var (certificatePath, keyPath) = Issue(user, []);
+            handler.SslOptions.ClientCertificates = [Load(certificatePath, keyPath)];
+        }
+
+        return handler;
+    }
+
+    /// <summary>True for a certificate this CA issued.</summary>
+    public bool IsIssued(X509Certificate2 certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(Authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+
     public void Dispose() => Authority.Dispose();
 }

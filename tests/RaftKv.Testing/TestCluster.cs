@@ -48,7 +48,7 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The cluster file every node is started with.</summary>
     public string ClusterFile => clusterFile;
 
-    /// <summary>The CA of the members' certificates, when the cluster was started with peer TLS.</summary>
+    /// <summary>The CA of the members' certificates, when the cluster was started with peer or client TLS.</summary>
     public PeerCertificates? PeerCertificates { get; private set; }
 
     /// <summary>The nodes that are up and not paused.</summary>
@@ -67,21 +67,27 @@ public sealed class TestCluster : IAsyncDisposable
     /// <param name="environment">Environment variables for every node process.</param>
     /// <param name="peerTls">Mutual TLS between members, with a CA of the cluster's own (<see cref="PeerCertificates"/>).</param>
     /// <param name="beforeStart">Runs once the cluster file is written and before any node starts: to seed their data folders, say.</param>
-    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null, IReadOnlyDictionary<string, string>? environment = null, bool peerTls = false, Func<TestCluster, Task>? beforeStart = null)
+    /// <param name="clientTls">
+    /// https client URLs and TLS on the gRPC ports (<c>RaftKv:ClientTls</c>), from the cluster's own CA
+    /// (<see cref="PeerCertificates"/>). With <see cref="ClientTlsMode.RequireClientCertificates"/>, every client
+    /// must present a certificate from it: the nodes' own clients present one for <c>root</c>.
+    /// </param>
+    public static async Task<TestCluster> StartAsync(int size, IReadOnlyDictionary<string, string>? settings = null, bool networkFaults = false, string? root = null, IReadOnlyDictionary<string, string>? sharedSettings = null, IReadOnlyDictionary<string, string>? environment = null, bool peerTls = false, Func<TestCluster, Task>? beforeStart = null, ClientTlsMode clientTls = ClientTlsMode.Off)
     {
         var ownsRoot = root is null;
         root ??= Path.Combine(Path.GetTempPath(), Marker + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         var ids = Enumerable.Range(1, size).Select(i => $"n{i}").ToList();
         var sources = ids.Select((id, i) => (id, Address: IPAddress.Parse($"127.0.0.{11 + i}"))).ToDictionary(p => p.Address, p => p.id);
-        var nodes = ids.ToDictionary(id => id, id => new NodeProcess(id, new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), Path.Combine(root, id)));
+        var certificates = peerTls || clientTls != ClientTlsMode.Off ? PeerCertificates.Create(Path.Combine(root, "certs")) : null;
+        var clientScheme = clientTls == ClientTlsMode.Off ? "http" : "https";
+        var nodes = ids.ToDictionary(id => id, id => new NodeProcess(
+            id, new Uri($"{clientScheme}://127.0.0.1:{LoopbackPorts.Next()}"), new Uri($"{clientScheme}://127.0.0.1:{LoopbackPorts.Next()}"), Path.Combine(root, id),
+            certificates is not null && clientTls != ClientTlsMode.Off ? certificates.ClientHandler(clientTls == ClientTlsMode.RequireClientCertificates ? "root" : null) : null));
         var clusterFile = Path.Combine(root, "cluster.json");
         var cluster = new TestCluster(root, ownsRoot, clusterFile, nodes, settings ?? new Dictionary<string, string>(), environment ?? new Dictionary<string, string>());
         var members = new List<object>();
-        if (peerTls)
-        {
-            cluster.PeerCertificates = PeerCertificates.Create(Path.Combine(root, "certs"));
-        }
+        cluster.PeerCertificates = certificates;
 
         foreach (var (source, id) in sources)
         {
@@ -89,10 +95,20 @@ public sealed class TestCluster : IAsyncDisposable
             var arguments = cluster.nodeArguments[id] = [];
             var scheme = peerTls ? "https" : "http";
             var peerUrl = $"{scheme}://127.0.0.1:{listen.Port}";
-            if (cluster.PeerCertificates is { } certificates)
+            if (peerTls && certificates is not null)
             {
                 var (certificate, key) = certificates.Issue(id, [IPAddress.Loopback, source]);
                 arguments.AddRange(["--RaftKv:PeerTls:CertificatePath", certificate, "--RaftKv:PeerTls:KeyPath", key, "--RaftKv:PeerTls:CaPath", certificates.CaPath]);
+            }
+
+            if (clientTls != ClientTlsMode.Off && certificates is not null)
+            {
+                var (certificate, key) = certificates.Issue($"{id}-client", [IPAddress.Loopback]);
+                arguments.AddRange(["--RaftKv:ClientTls:CertificatePath", certificate, "--RaftKv:ClientTls:KeyPath", key]);
+                if (clientTls == ClientTlsMode.RequireClientCertificates)
+                {
+                    arguments.AddRange(["--RaftKv:ClientTls:CaPath", certificates.CaPath]);
+                }
             }
 
             if (networkFaults)
@@ -346,4 +362,12 @@ public sealed class TestCluster : IAsyncDisposable
             return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first.", dll);
         }
     }
+}
+
+/// <summary>Whether a test cluster's clients speak TLS (<see cref="TestCluster.StartAsync"/>).</summary>
+public enum ClientTlsMode
+{
+    Off,
+    Tls,
+    RequireClientCertificates,
 }

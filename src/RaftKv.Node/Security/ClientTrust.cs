@@ -24,10 +24,11 @@ public sealed class ClientTrust
     public bool RequiresClientCertificates => authority is not null;
 
     /// <summary>The trust for <paramref name="options"/>, or null if no client URL of <paramref name="self"/> is https.</summary>
+    /// <param name="peerListenUrl">A client URL on the peer port is the peer listener's, under peer TLS.</param>
     /// <exception cref="NodeConfigurationException">An https URL without the settings, settings without an https URL, or an unreadable file.</exception>
-    public static ClientTrust? Load(ClientTlsOptions? options, ClusterMember self)
+    public static ClientTrust? Load(ClientTlsOptions? options, ClusterMember self, Uri peerListenUrl)
     {
-        var https = new[] { self.Url, self.GrpcUrl }.Count(url => url?.Scheme == Uri.UriSchemeHttps);
+        var https = new[] { self.Url, self.GrpcUrl }.Count(url => url?.Scheme == Uri.UriSchemeHttps && url.Port != peerListenUrl.Port);
         if (options is null)
         {
             return https == 0 ? null : throw new NodeConfigurationException($"Member {self.Id}'s url or grpcUrl is https, but RaftKv:ClientTls is not set: set its CertificatePath and KeyPath.");

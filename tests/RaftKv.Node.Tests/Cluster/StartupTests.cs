@@ -52,6 +52,14 @@ public sealed class StartupTests : IDisposable
     }
 
     [Fact]
+    public async Task An_https_client_url_without_client_tls_settings_is_refused()
+    {
+        var https = Path.Combine(folder, "https.json");
+        await File.WriteAllTextAsync(https, """{ "members": [ { "id": "n1", "url": "https://127.0.0.1:1", "peerUrl": "http://127.0.0.1:2" } ] }""");
+        await AssertRefusedAsync(["--node", "n1", "--cluster", https, "--data", Path.Combine(folder, "d")], "RaftKv:ClientTls is not set");
+    }
+
+    [Fact]
     public async Task An_out_of_range_setting_is_refused_by_name()
         => await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--RaftKv:MaxValueBytes", "0"], "RaftKv:MaxValueBytes");
 
