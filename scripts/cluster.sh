@@ -2,7 +2,9 @@
 # Runs a local RaftKv cluster: one background process per member of the cluster file.
 # Everything it makes (build output, data, logs, pid files) lives in one ignored folder, .run/.
 #
-#   scripts/cluster.sh start | stop | status | clean
+#   scripts/cluster.sh start [--secure] | stop | status | clean
+#     --secure: TLS everywhere (peers and clients, certificates from scripts/certs.sh) and authentication on,
+#     with a root user whose password is in .run/root-password; later commands keep using it, until clean.
 #   scripts/cluster.sh kill ID | pause ID | resume ID | restart ID | logs ID
 #   scripts/cluster.sh rebuild ID    # stops ID, moves its data aside, starts it empty: it catches up from the leader
 #   scripts/cluster.sh rolling-restart   # restarts one node at a time (the leader last), each caught up before the next
@@ -18,6 +20,19 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cluster_file=$(realpath "${RAFTKV_CLUSTER:-$root/cluster.json}")
 run=${RAFTKV_RUN:-$root/.run}
 peer_certs=${RAFTKV_PEER_CERTS:+$(realpath "$RAFTKV_PEER_CERTS")}
+client_certs=
+curl_tls=()
+if [ "${1:-}" = start ] && [ "${2:-}" = --secure ]; then
+  mkdir -p "$run"; touch "$run/secure"
+fi
+# A secure cluster: its https cluster file, certificates for peers and clients, and root's password for curl.
+if [ -f "$run/secure" ]; then
+  mkdir -p "$run"
+  sed 's#http://#https://#g' "$cluster_file" > "$run/cluster-secure.json"
+  cluster_file=$run/cluster-secure.json
+  peer_certs=$run/certs client_certs=$run/certs
+  curl_tls=(--cacert "$run/certs/ca.pem")
+fi
 bin=$run/bin
 ready_timeout=${RAFTKV_READY_TIMEOUT:-90}
 # A node drains on SIGTERM (hands over the lead, finishes its requests) before it exits; past this, SIGKILL.
@@ -39,7 +54,7 @@ members() {
 url_of() { members | awk -v id="$1" '$1 == id { print $2 }'; }
 
 # The etcdctl endpoints: every member's gRPC address, without the scheme.
-grpc_endpoints() { members | awk '$3 != "-" { sub("^http://", "", $3); printf "%s%s", sep, $3; sep = "," }'; }
+grpc_endpoints() { members | awk '$3 != "-" { sub("^https?://", "", $3); printf "%s%s", sep, $3; sep = "," }'; }
 
 require_member() { [ -n "$(url_of "$1")" ] || die "no member '$1' in $cluster_file"; }
 
@@ -51,6 +66,31 @@ pid_of() {
   if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "RaftKv.Node.dll --node $1 "; then
     echo "$pid"
   fi
+}
+
+# Root's credentials for the requests only root may make (a backup), in a secure cluster.
+root_login=()
+[ ! -f "$run/root-password" ] || root_login=(-u "root:$(cat "$run/root-password")")
+
+# A secure cluster's first start: a root user with a random password, then authentication on.
+enable_auth() {
+  [ ! -f "$run/root-password" ] || return 0
+  local url password
+  url=$(members | awk 'NR == 1 { print $2 }')
+  password=$(openssl rand -hex 12)
+  post() { curl "${curl_tls[@]}" -fsS -m 30 -X "$1" "$url$2" "${@:3}" >/dev/null || die "enabling authentication failed at $1 $2"; }
+  # Users and roles need every member to read them: a fresh cluster learns that within a few seconds.
+  for _ in $(seq 1 100); do
+    code=$(curl "${curl_tls[@]}" -s -o /dev/null -w '%{http_code}' -m 30 -X PUT "$url/v1/auth/users/root" -H 'Content-Type: application/json' -d "{\"password\":\"$password\"}")
+    [ "$code" = 503 ] || break
+    sleep 0.2
+  done
+  [ "$code" = 201 ] || die "creating the root user failed (HTTP $code)"
+  post PUT /v1/auth/users/root/roles/root
+  post POST /v1/auth/enable
+  (umask 077; echo "$password" > "$run/root-password")
+  root_login=(-u "root:$password")
+  echo "authentication enabled; root's password is in $run/root-password"
 }
 
 build() {
@@ -70,6 +110,9 @@ start_node() {
   if [ -n "$peer_certs" ]; then
     tls=(--RaftKv:PeerTls:CertificatePath "$peer_certs/$id.pem" --RaftKv:PeerTls:KeyPath "$peer_certs/$id-key.pem" --RaftKv:PeerTls:CaPath "$peer_certs/ca.pem")
   fi
+  if [ -n "$client_certs" ]; then
+    tls+=(--RaftKv:ClientTls:CertificatePath "$client_certs/$id.pem" --RaftKv:ClientTls:KeyPath "$client_certs/$id-key.pem")
+  fi
   (
     cd "$run"
     exec dotnet "$bin/RaftKv.Node.dll" --node "$id" --cluster "$cluster_file" --data "$run/data/$id" "${tls[@]}" \
@@ -85,7 +128,7 @@ wait_ready() {
     pending=""
     while read -r id url _; do
       [ -n "$(pid_of "$id")" ] || continue
-      curl -fsS -m 2 "$url/health/ready" >/dev/null 2>&1 || pending="$pending $id"
+      curl "${curl_tls[@]}" -fsS -m 2 "$url/health/ready" >/dev/null 2>&1 || pending="$pending $id"
     done < <(members)
     [ -z "$pending" ] && return 0
     [ $SECONDS -lt $deadline ] || die "not ready after ${ready_timeout}s:$pending (see scripts/cluster.sh logs ID)"
@@ -103,7 +146,7 @@ status() {
   while read -r id url _; do
     local pid json role term commit leader
     pid=$(pid_of "$id")
-    json=$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null || true)
+    json=$(curl "${curl_tls[@]}" -fsS -m 2 "$url/v1/status" 2>/dev/null || true)
     if [ -n "$json" ]; then
       role=$(field role "$json"); term=$(field term "$json"); commit=$(field commitIndex "$json")
       leader=$(leader_field "$json")
@@ -132,7 +175,7 @@ stop_node() {
 leader_id() {
   local json
   while read -r _ url _; do
-    json=$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null) || continue
+    json=$(curl "${curl_tls[@]}" -fsS -m 2 "$url/v1/status" 2>/dev/null) || continue
     leader_field "$json"
     return
   done < <(members)
@@ -142,16 +185,16 @@ leader_id() {
 wait_caught_up() {
   local id=$1 url deadline=$((SECONDS + ready_timeout)) leader target="" applied
   url=$(url_of "$id")
-  until curl -fsS -m 2 "$url/health/ready" >/dev/null 2>&1; do
+  until curl "${curl_tls[@]}" -fsS -m 2 "$url/health/ready" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || die "$id not ready after ${ready_timeout}s (see scripts/cluster.sh logs $id)"
     sleep 0.2
   done
   while :; do
     if [ -z "$target" ]; then
       leader=$(leader_id)
-      [ -z "$leader" ] || target=$(field commitIndex "$(curl -fsS -m 2 "$(url_of "$leader")/v1/status" 2>/dev/null || true)")
+      [ -z "$leader" ] || target=$(field commitIndex "$(curl "${curl_tls[@]}" -fsS -m 2 "$(url_of "$leader")/v1/status" 2>/dev/null || true)")
     fi
-    applied=$(field appliedIndex "$(curl -fsS -m 2 "$url/v1/status" 2>/dev/null || true)")
+    applied=$(field appliedIndex "$(curl "${curl_tls[@]}" -fsS -m 2 "$url/v1/status" 2>/dev/null || true)")
     if [ -n "$target" ] && [ -n "$applied" ] && [ "$applied" -ge "$target" ]; then
       echo "$id ready and caught up (applied $applied, leader commit $target when it came up)"
       return
@@ -165,13 +208,23 @@ cmd=${1:-}
 case "$cmd" in
   start)
     mkdir -p "$run"
+    if [ -f "$run/secure" ]; then
+      bash "$root/scripts/certs.sh" --cluster "$cluster_file" --out "$run/certs" >/dev/null
+    fi
     build
     while read -r id _; do start_node "$id"; done < <(members)
     wait_ready
+    [ ! -f "$run/secure" ] || enable_auth
     echo "cluster ready; endpoints (HTTP API, etcd v3 gRPC API):"
     members | awk '{ printf "  %s %s %s\n", $1, $2, $3 }'
     endpoints=$(grpc_endpoints)
-    [ -z "$endpoints" ] || echo "etcdctl: ETCDCTL_API=3 etcdctl --endpoints=$endpoints endpoint status -w table"
+    first=$(members | awk 'NR == 1 { print $2 }')
+    if [ -f "$run/secure" ]; then
+      echo "curl:    curl --cacert $run/certs/ca.pem -u root:\$(cat $run/root-password) -X PUT -d v $first/v1/kv/k"
+      echo "etcdctl: ETCDCTL_API=3 etcdctl --endpoints=$(sed 's#^#https://#; s#,#,https://#g' <<<"$endpoints") --cacert $run/certs/ca.pem --user root:\$(cat $run/root-password) get k"
+    else
+      [ -z "$endpoints" ] || echo "etcdctl: ETCDCTL_API=3 etcdctl --endpoints=$endpoints endpoint status -w table"
+    fi
     ;;
   stop)
     while read -r id _; do stop_node "$id"; done < <(members)
@@ -235,7 +288,7 @@ case "$cmd" in
     file=${2:-}; [ -n "$file" ] || die "usage: cluster.sh snapshot FILE"
     while read -r id url _; do
       # Linearizable: the backup holds every write acknowledged before it was asked for.
-      if headers=$(curl -fsS -m 300 -D - -o "$file.part" "$url/v1/snapshot" 2>/dev/null); then
+      if headers=$(curl "${curl_tls[@]}" "${root_login[@]}" -fsS -m 300 -D - -o "$file.part" "$url/v1/snapshot" 2>/dev/null); then
         mv "$file.part" "$file"
         revision=$(tr -d '\r' <<<"$headers" | sed -nE 's/^x-raftkv-revision: *//Ip')
         echo "backup of revision $revision saved from $id into $file ($(stat -c %s "$file") bytes)"
@@ -260,11 +313,11 @@ case "$cmd" in
     ;;
   clean)
     while read -r id _; do stop_node "$id"; done < <(members)
-    rm -rf "$run/data" "$run/logs" "$run/pids"
-    echo "data and logs removed"
+    rm -rf "$run/data" "$run/logs" "$run/pids" "$run/secure" "$run/certs" "$run/root-password" "$run/cluster-secure.json"
+    echo "data, logs, certificates and credentials removed"
     ;;
   *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
