@@ -13,6 +13,9 @@ sweep() {
   pkill -f 'raftkv-test-' 2>/dev/null || true
   awk '$3 == "fuse.powerloss-fs" && $2 ~ /raftkv-test-/ { print $2 }' /proc/mounts 2>/dev/null | xargs -r -n1 fusermount3 -u -z 2>/dev/null || true
   awk '$1 == "raftkv-test-volume" { print $2 }' /proc/mounts 2>/dev/null | xargs -r -n1 umount -l 2>/dev/null || true
+  # The multi-host test's network namespaces and bridge (tests/RaftKv.Testing/NetworkNamespaces.cs).
+  ip netns list 2>/dev/null | awk '$1 ~ /^raftkv-test-/ { print $1 }' | xargs -r -n1 ip netns del 2>/dev/null || true
+  ip -o link show type bridge 2>/dev/null | awk -F': ' '$2 ~ /^rkvt/ { print $2 }' | xargs -r -n1 ip link del 2>/dev/null || true
 }
 trap 'sweep; rm -rf "$results"' EXIT
 

@@ -28,7 +28,8 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
     /// <summary>Stopped with SIGSTOP: alive, but answering nothing.</summary>
     public bool IsPaused { get; private set; }
 
-    public void Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="launcher">A program and arguments that run the node, such as <c>ip netns exec NAME</c>; it must exec the node, so that the process is the node's.</param>
+    public void Start(string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null)
     {
         if (IsRunning)
         {
@@ -36,7 +37,17 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
         }
 
         Directory.CreateDirectory(directory);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
+        var start = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (var argument in launcher.Skip(1))
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(dll);
         foreach (var argument in arguments)
         {
