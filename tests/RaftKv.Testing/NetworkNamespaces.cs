@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 
 namespace RaftKv.Testing;
@@ -33,7 +32,7 @@ public sealed class NetworkNamespaces : IAsyncDisposable
     {
         var tag = Guid.NewGuid().ToString("N")[..6];
         var namespaces = new NetworkNamespaces(tag, Random.Shared.Next(1, 250));
-        var (exitCode, output) = await RunAsync("ip", "link", "add", namespaces.Bridge, "type", "bridge");
+        var (exitCode, output) = await ExternalCommand.RunAsync("ip", "link", "add", namespaces.Bridge, "type", "bridge");
         if (exitCode != 0)
         {
             return (null, $"cannot make a bridge for network namespaces (needs root and iproute2): {output.Trim()}");
@@ -68,50 +67,27 @@ public sealed class NetworkNamespaces : IAsyncDisposable
 
     /// <summary>Runs a program on the host and returns its exit code and output.</summary>
     public Task<(int ExitCode, string Output)> RunOnAsync(string name, string program, params string[] arguments)
-        => RunAsync("ip", ["netns", "exec", Namespace(name), program, .. arguments]);
+        => ExternalCommand.RunAsync("ip", ["netns", "exec", Namespace(name), program, .. arguments]);
 
     public async ValueTask DisposeAsync()
     {
         foreach (var ns in hosts)
         {
             // Its veth end goes with it, and takes the other end along.
-            await RunAsync("ip", "netns", "del", ns);
+            await ExternalCommand.RunAsync("ip", "netns", "del", ns);
         }
 
-        await RunAsync("ip", "link", "del", Bridge);
+        await ExternalCommand.RunAsync("ip", "link", "del", Bridge);
     }
 
     private string Namespace(string name) => $"{Marker}{tag}-{name}";
 
     private static async Task MustAsync(string program, params string[] arguments)
     {
-        var (exitCode, output) = await RunAsync(program, arguments);
+        var (exitCode, output) = await ExternalCommand.RunAsync(program, arguments);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({exitCode}): {output.Trim()}");
-        }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await error + await output);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return (-1, e.Message);
         }
     }
 }

@@ -74,7 +74,7 @@ public sealed class PeerCertificates : IDisposable
     public SocketsHttpHandler ClientHandler(string? user)
     {
         var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 presented && IsIssued(presented);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 presented && IsIssuedBy(presented, Authority);
         if (user is not null)
         {
             var (certificatePath, keyPath) = Issue(user, []);
@@ -84,12 +84,12 @@ public sealed class PeerCertificates : IDisposable
         return handler;
     }
 
-    /// <summary>True for a certificate this CA issued.</summary>
-    public bool IsIssued(X509Certificate2 certificate)
+    /// <summary>True for a certificate <paramref name="authority"/> issued, trusting nothing else.</summary>
+    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 authority)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Authority);
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(certificate);
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -8,7 +9,8 @@ namespace RaftKv.Testing;
 /// clients still reach the node's API. Every node's outgoing cluster connections come from an
 /// address of its own, so the proxy knows which member each connection comes from and can cut
 /// one direction of one link: connections from a cut member are black-holed (accepted, never
-/// answered) and its live connections are reset.
+/// answered) and its live connections are reset. It can also delay a link, as a wide-area network
+/// would: every byte from and to a member arrives that much later, at the link's full throughput.
 /// </summary>
 public sealed class PeerProxy : IAsyncDisposable
 {
@@ -17,6 +19,7 @@ public sealed class PeerProxy : IAsyncDisposable
     private readonly IReadOnlyDictionary<IPAddress, string> membersBySource;
     private readonly Lock sync = new();
     private readonly HashSet<string> cutSources = [];
+    private readonly Dictionary<string, TimeSpan> delays = [];
     private readonly List<(string Source, Socket Socket)> live = [];
     private readonly CancellationTokenSource stopping = new();
     private readonly Task acceptLoop;
@@ -34,6 +37,19 @@ public sealed class PeerProxy : IAsyncDisposable
     }
 
     public IPEndPoint Endpoint => (IPEndPoint)listener.LocalEndpoint;
+
+    /// <summary>Delays each direction of the connections between <paramref name="source"/> and this node by <paramref name="oneWay"/>: the live ones are reset, so that the peer reconnects through the delay.</summary>
+    public void Delay(string source, TimeSpan oneWay)
+    {
+        bool cut;
+        lock (sync)
+        {
+            delays[source] = oneWay;
+            cut = cutSources.Contains(source);
+        }
+
+        Update(source, cut);
+    }
 
     /// <summary>Cuts connections from <paramref name="source"/> to this node, resetting the live ones.</summary>
     public void Cut(string source) => Update(source, cut: true);
@@ -102,9 +118,11 @@ public sealed class PeerProxy : IAsyncDisposable
     {
         var source = client.RemoteEndPoint is IPEndPoint remote && membersBySource.TryGetValue(remote.Address, out var member) ? member : "?";
         bool cut;
+        TimeSpan delay;
         lock (sync)
         {
             cut = cutSources.Contains(source);
+            delay = delays.GetValueOrDefault(source);
             live.Add((source, client));
         }
 
@@ -131,7 +149,7 @@ public sealed class PeerProxy : IAsyncDisposable
 
             using var clientStream = new NetworkStream(client, ownsSocket: false);
             using var serverStream = new NetworkStream(server, ownsSocket: false);
-            await Task.WhenAny(clientStream.CopyToAsync(serverStream, stopping.Token), serverStream.CopyToAsync(clientStream, stopping.Token));
+            await Task.WhenAny(PumpAsync(clientStream, serverStream, delay, stopping.Token), PumpAsync(serverStream, clientStream, delay, stopping.Token));
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -150,6 +168,41 @@ public sealed class PeerProxy : IAsyncDisposable
                 Reset(server);
             }
         }
+    }
+
+    /// <summary>Copies <paramref name="from"/> to <paramref name="to"/>, each chunk <paramref name="delay"/> after it was read: reading goes on meanwhile, so the delay costs no throughput.</summary>
+    private static async Task PumpAsync(Stream from, Stream to, TimeSpan delay, CancellationToken token)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            await from.CopyToAsync(to, token);
+            return;
+        }
+
+        var inFlight = System.Threading.Channels.Channel.CreateUnbounded<(long Due, byte[] Bytes)>(new() { SingleReader = true, SingleWriter = true });
+        var writing = Task.Run(async () =>
+        {
+            await foreach (var (due, bytes) in inFlight.Reader.ReadAllAsync(token))
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, token);
+                }
+
+                await to.WriteAsync(bytes, token);
+            }
+        }, token);
+
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await from.ReadAsync(buffer, token)) > 0)
+        {
+            inFlight.Writer.TryWrite((Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency), buffer.AsSpan(0, read).ToArray()));
+        }
+
+        inFlight.Writer.Complete();
+        await writing;
     }
 
     private static void Reset(Socket socket)

@@ -185,6 +185,13 @@ public sealed class TestCluster : IAsyncDisposable
 
     public void Heal(string from, string to) => Proxy(to).Heal(from);
 
+    /// <summary>Delays the cluster traffic between <paramref name="a"/> and <paramref name="b"/> by <paramref name="oneWay"/> each way (a round trip of twice that); their live connections are reset.</summary>
+    public void Delay(string a, string b, TimeSpan oneWay)
+    {
+        Proxy(b).Delay(a, oneWay);
+        Proxy(a).Delay(b, oneWay);
+    }
+
     /// <summary>Cuts all cluster traffic between the groups, both ways; nodes within a group still talk.</summary>
     public void Partition(IReadOnlyList<IReadOnlyCollection<string>> groups)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace RaftKv.Testing;
 
@@ -18,7 +17,7 @@ public sealed class TmpfsVolume : IAsyncDisposable
     public static async Task<(TmpfsVolume? Volume, string? Unavailable)> TryMountAsync(string mountPoint, long bytes)
     {
         Directory.CreateDirectory(mountPoint);
-        var (exitCode, output) = await RunAsync("mount", "-t", "tmpfs", "-o", $"size={bytes}", "raftkv-test-volume", mountPoint);
+        var (exitCode, output) = await ExternalCommand.RunAsync("mount", "-t", "tmpfs", "-o", $"size={bytes}", "raftkv-test-volume", mountPoint);
         return exitCode == 0 ? (new TmpfsVolume(mountPoint), null) : (null, $"cannot mount a tmpfs (needs root): {output.Trim()}");
     }
 
@@ -31,26 +30,5 @@ public sealed class TmpfsVolume : IAsyncDisposable
         return path;
     }
 
-    public async ValueTask DisposeAsync() => await RunAsync("umount", "-l", mountPoint);
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            using var process = Process.Start(start)!;
-            var output = await process.StandardError.ReadToEndAsync() + await process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return (process.ExitCode, output);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return (-1, e.Message);
-        }
-    }
+    public async ValueTask DisposeAsync() => await ExternalCommand.RunAsync("umount", "-l", mountPoint);
 }

@@ -227,19 +227,7 @@ public sealed class AuthTests
         await Http.EnsureAsync(await client.PutAsJsonAsync("/v1/auth/users/alice", new { password = ReaderPassword }), HttpStatusCode.Created);
         await Http.EnsureAsync(await client.PutAsync("/v1/auth/users/alice/roles/reader", null), HttpStatusCode.OK);
         await Http.EnsureAsync(await client.PostAsync("/v1/auth/enable", null), HttpStatusCode.OK);
-        await TestCluster.WaitUntilAsync("every member to have applied the enable", async () =>
-        {
-            foreach (var id in cluster.Ids)
-            {
-                var status = await cluster.Client(id).GetFromJsonAsync<JsonElement>("/v1/auth/status");
-                if (!status.GetProperty("enabled").GetBoolean())
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        });
+        await Http.WaitUntilAuthEnabledAsync(cluster);
     }
 
     private static HttpClient WithBasic(Uri url, string user, string password)

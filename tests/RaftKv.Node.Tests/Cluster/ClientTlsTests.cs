@@ -51,18 +51,7 @@ public sealed class ClientTlsTests
         await Http.EnsureAsync(await client.PutAsJsonAsync("/v1/auth/users/alice", new { noPassword = true }), HttpStatusCode.Created);
         await Http.EnsureAsync(await client.PutAsync("/v1/auth/users/alice/roles/reader", null), HttpStatusCode.OK);
         await Http.EnsureAsync(await client.PostAsync("/v1/auth/enable", null), HttpStatusCode.OK);
-        await TestCluster.WaitUntilAsync("every member to have applied the enable", async () =>
-        {
-            foreach (var id in cluster.Ids)
-            {
-                if (!(await cluster.Client(id).GetFromJsonAsync<JsonElement>("/v1/auth/status")).GetProperty("enabled").GetBoolean())
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        });
+        await Http.WaitUntilAuthEnabledAsync(cluster);
 
         await Http.EnsureAsync(await cluster.Client(second).PutAsync("pub/c", "root-by-certificate"), HttpStatusCode.OK);
         using var alice = new HttpClient(certificates.ClientHandler("alice")) { BaseAddress = cluster.Url(second), Timeout = TimeSpan.FromSeconds(30) };

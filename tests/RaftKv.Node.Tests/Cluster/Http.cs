@@ -63,4 +63,18 @@ internal static class Http
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
         return problem;
     }
+
+    /// <summary>Waits until every member has applied an <c>auth enable</c>, so that each one checks credentials.</summary>
+    public static Task WaitUntilAuthEnabledAsync(TestCluster cluster) => TestCluster.WaitUntilAsync("every member to have applied the enable", async () =>
+    {
+        foreach (var id in cluster.Ids)
+        {
+            if (!(await cluster.Client(id).GetFromJsonAsync<JsonElement>("/v1/auth/status")).GetProperty("enabled").GetBoolean())
+            {
+                return false;
+            }
+        }
+
+        return true;
+    });
 }

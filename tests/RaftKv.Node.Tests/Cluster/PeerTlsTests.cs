@@ -117,18 +117,9 @@ public sealed class PeerTlsTests
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = certificate is null ? null : [certificate],
-                RemoteCertificateValidationCallback = (_, server, _, _) => server is X509Certificate2 presented && IssuedBy(presented, authority),
+                RemoteCertificateValidationCallback = (_, server, _, _) => server is X509Certificate2 presented && PeerCertificates.IsIssuedBy(presented, authority),
             },
         });
-
-    private static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 authority)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
-    }
 
     /// <summary>An AppendEntries with a higher term, a propose of <paramref name="key"/>, and a read-index request.</summary>
     private static HttpRequestMessage[] Forged(Uri leader, string key, Uri sender)

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace RaftKv.Testing;
+
+/// <summary>Runs a system program (mount, ip, ...) to completion: its exit code and its output, stderr first.</summary>
+public static class ExternalCommand
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    /// <returns>-1 with the reason as output when the program cannot be started.</returns>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(Timeout);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                return (-1, $"{program} did not finish within {Timeout.TotalSeconds} s");
+            }
+
+            return (process.ExitCode, await error + await output);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, e.Message);
+        }
+    }
+}
