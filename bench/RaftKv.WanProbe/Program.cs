@@ -13,7 +13,7 @@ command.SetAction(async (parsed, cancel) =>
 {
     var delay = TimeSpan.FromMilliseconds(parsed.GetValue(oneWay));
     var count = parsed.GetValue(operations);
-    var settings = new Dictionary<string, string> { ["RaftKv:ElectionTimeoutMs"] = parsed.GetValue(election).ToString(CultureInfo.InvariantCulture) };
+    var settings = new Dictionary<string, string> { ["ElectionTimeoutMs"] = parsed.GetValue(election).ToString(CultureInfo.InvariantCulture) };
     await using var cluster = await TestCluster.StartAsync(3, sharedSettings: settings, networkFaults: true);
     cluster.Delay("n1", "n3", delay);
     cluster.Delay("n2", "n3", delay);

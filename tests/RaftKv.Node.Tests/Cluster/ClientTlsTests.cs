@@ -39,7 +39,7 @@ public sealed class ClientTlsTests
         var etcdctl = new Etcdctl($"https://{grpc.Host}:{grpc.Port}");
         await etcdctl.RunAsync($"--cacert {certificates.CaPath} --cert {rootCertificate} --key {rootKey} put pub/b etcdctl");
         Assert.Contains("etcdctl", await etcdctl.RunAsync($"--cacert {certificates.CaPath} --cert {rootCertificate} --key {rootKey} get pub/b"), StringComparison.Ordinal);
-        var (noCertificateExit, _, _) = await etcdctl.TryRunAsync($"--cacert {certificates.CaPath} --dial-timeout=3s get pub/b");
+        var (noCertificateExit, _, _) = await etcdctl.TryRunAsync($"--cacert {certificates.CaPath} --dial-timeout=3s --command-timeout=5s get pub/b");
         Assert.NotEqual(0, noCertificateExit);
 
         // With authentication on, the certificate names the user: root may write, alice only read pub/.
