@@ -32,10 +32,10 @@ public sealed class NetworkNamespaces : IAsyncDisposable
     {
         var tag = Guid.NewGuid().ToString("N")[..6];
         var namespaces = new NetworkNamespaces(tag, Random.Shared.Next(1, 250));
-        var (exitCode, output) = await ExternalCommand.RunAsync("ip", "link", "add", namespaces.Bridge, "type", "bridge");
+        var (exitCode, output, error) = await ExternalCommand.RunAsync("ip", "link", "add", namespaces.Bridge, "type", "bridge");
         if (exitCode != 0)
         {
-            return (null, $"cannot make a bridge for network namespaces (needs root and iproute2): {output.Trim()}");
+            return (null, $"cannot make a bridge for network namespaces (needs root and iproute2): {(error + output).Trim()}");
         }
 
         await MustAsync("ip", "link", "set", namespaces.Bridge, "up");
@@ -65,8 +65,8 @@ public sealed class NetworkNamespaces : IAsyncDisposable
     /// <summary>Runs a program on the host: <c>ip netns exec</c>, which execs it, so the process is the program's.</summary>
     public IReadOnlyList<string> Launcher(string name) => ["ip", "netns", "exec", Namespace(name)];
 
-    /// <summary>Runs a program on the host and returns its exit code and output.</summary>
-    public Task<(int ExitCode, string Output)> RunOnAsync(string name, string program, params string[] arguments)
+    /// <summary>Runs a program on the host and returns its exit code, output and errors.</summary>
+    public Task<(int ExitCode, string Output, string Error)> RunOnAsync(string name, string program, params string[] arguments)
         => ExternalCommand.RunAsync("ip", ["netns", "exec", Namespace(name), program, .. arguments]);
 
     public async ValueTask DisposeAsync()
@@ -84,10 +84,10 @@ public sealed class NetworkNamespaces : IAsyncDisposable
 
     private static async Task MustAsync(string program, params string[] arguments)
     {
-        var (exitCode, output) = await ExternalCommand.RunAsync(program, arguments);
+        var (exitCode, output, error) = await ExternalCommand.RunAsync(program, arguments);
         if (exitCode != 0)
         {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({exitCode}): {output.Trim()}");
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({exitCode}): {(error + output).Trim()}");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using RaftKv.Node.Security;
 
 namespace RaftKv.Testing;
 
@@ -85,14 +86,7 @@ public sealed class PeerCertificates : IDisposable
     }
 
     /// <summary>True for a certificate <paramref name="authority"/> issued, trusting nothing else.</summary>
-    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 authority)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
-    }
+    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 authority) => CertificateFiles.ChainsTo(certificate, [authority]);
 
     public void Dispose() => Authority.Dispose();
 }

@@ -17,8 +17,8 @@ public sealed class TmpfsVolume : IAsyncDisposable
     public static async Task<(TmpfsVolume? Volume, string? Unavailable)> TryMountAsync(string mountPoint, long bytes)
     {
         Directory.CreateDirectory(mountPoint);
-        var (exitCode, output) = await ExternalCommand.RunAsync("mount", "-t", "tmpfs", "-o", $"size={bytes}", "raftkv-test-volume", mountPoint);
-        return exitCode == 0 ? (new TmpfsVolume(mountPoint), null) : (null, $"cannot mount a tmpfs (needs root): {output.Trim()}");
+        var (exitCode, output, error) = await ExternalCommand.RunAsync("mount", "-t", "tmpfs", "-o", $"size={bytes}", "raftkv-test-volume", mountPoint);
+        return exitCode == 0 ? (new TmpfsVolume(mountPoint), null) : (null, $"cannot mount a tmpfs (needs root): {(error + output).Trim()}");
     }
 
     /// <summary>Takes space with a file of really allocated blocks, so that <paramref name="free"/> bytes are left.</summary>

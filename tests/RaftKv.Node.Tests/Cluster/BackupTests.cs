@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -14,8 +13,6 @@ namespace RaftKv.Node.Tests.Cluster;
 [Collection(ClusterTestGroup.Name)]
 public sealed class BackupTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan RestoreTimeout = TimeSpan.FromSeconds(60);
-
     [Fact]
     public async Task A_backup_restored_into_a_new_cluster_serves_the_same_keys_revisions_history_and_leases_under_a_new_cluster_id()
     {
@@ -207,31 +204,8 @@ public sealed class BackupTests(ITestOutputHelper output)
     private static Task<(int ExitCode, string Output, string Error)> RestoreAsync(string backup, string clusterFile, string node, string data, string token = "")
         => RunNodeAsync(["restore", "--snapshot", backup, "--cluster", clusterFile, "--node", node, "--data", data, "--cluster-token", token]);
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunNodeAsync(IReadOnlyList<string> arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(TestCluster.NodeDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(RestoreTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"RaftKv.Node {string.Join(' ', arguments)} did not finish within {RestoreTimeout.TotalSeconds} s.");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunNodeAsync(IReadOnlyList<string> arguments)
+        => ExternalCommand.RunAsync("dotnet", [TestCluster.NodeDll, .. arguments]);
 
     /// <summary>A folder for the test's files, deleted afterwards.</summary>
     private sealed class TemporaryFolder : IDisposable

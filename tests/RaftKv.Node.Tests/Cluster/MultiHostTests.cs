@@ -52,7 +52,7 @@ public sealed class MultiHostTests(ITestOutputHelper output)
             }
 
             // Everything a client does, it does from the client host, with curl and etcdctl.
-            async Task<(int ExitCode, string Output)> CurlAsync(params string[] arguments)
+            async Task<(int ExitCode, string Output, string Error)> CurlAsync(params string[] arguments)
                 => await hosts.RunOnAsync("clients", "curl", ["--cacert", certificates.CaPath, "-sS", "-m", "20", .. arguments]);
 
             await TestCluster.WaitUntilAsync("every node to be ready, as seen from the client host", async () =>
@@ -68,7 +68,7 @@ public sealed class MultiHostTests(ITestOutputHelper output)
                 return true;
             }, TimeSpan.FromSeconds(120));
 
-            var (_, statusJson) = await CurlAsync($"{Url(addresses["n1"], ClientPort)}/v1/status");
+            var (_, statusJson, _) = await CurlAsync($"{Url(addresses["n1"], ClientPort)}/v1/status");
             var status = JsonDocument.Parse(statusJson).RootElement;
             var leader = status.GetProperty("leader").GetProperty("id").GetString()!;
             var follower = ids.First(id => id != leader);
@@ -76,16 +76,16 @@ public sealed class MultiHostTests(ITestOutputHelper output)
             Assert.All(status.GetProperty("members").EnumerateArray(), member => Assert.Contains(member.GetProperty("status").GetString(), new[] { "self", "available" }));
 
             // A write through a follower is forwarded to the leader on its host, and read on the third.
-            var (putExit, putOutput) = await CurlAsync("-f", "-X", "PUT", "--data-binary", "across-hosts", $"{Url(addresses[follower], ClientPort)}/v1/kv/multi");
-            Assert.True(putExit == 0, $"the put through {follower} failed: {putOutput}");
-            var (_, read) = await CurlAsync("-f", $"{Url(addresses[other], ClientPort)}/v1/kv/multi?consistency=linearizable");
+            var (putExit, _, putError) = await CurlAsync("-f", "-X", "PUT", "--data-binary", "across-hosts", $"{Url(addresses[follower], ClientPort)}/v1/kv/multi");
+            Assert.True(putExit == 0, $"the put through {follower} failed: {putError}");
+            var (_, read, _) = await CurlAsync("-f", $"{Url(addresses[other], ClientPort)}/v1/kv/multi?consistency=linearizable");
             Assert.Equal("across-hosts", read);
 
             // etcd's API over TLS from the client host, through a follower too.
             var etcdctl = new[] { "--endpoints", $"https://{addresses[follower]}:{GrpcPort}", "--cacert", certificates.CaPath, "--command-timeout=20s" };
-            var (etcdPut, etcdPutOutput) = await hosts.RunOnAsync("clients", "env", ["ETCDCTL_API=3", "etcdctl", .. etcdctl, "put", "multi/grpc", "v"]);
-            Assert.True(etcdPut == 0, $"etcdctl put failed: {etcdPutOutput}");
-            var (_, etcdGet) = await hosts.RunOnAsync("clients", "env", ["ETCDCTL_API=3", "etcdctl", "--endpoints", $"https://{addresses[other]}:{GrpcPort}", "--cacert", certificates.CaPath, "get", "multi/grpc", "--print-value-only"]);
+            var (etcdPut, _, etcdPutError) = await hosts.RunOnAsync("clients", "env", ["ETCDCTL_API=3", "etcdctl", .. etcdctl, "put", "multi/grpc", "v"]);
+            Assert.True(etcdPut == 0, $"etcdctl put failed: {etcdPutError}");
+            var (_, etcdGet, _) = await hosts.RunOnAsync("clients", "env", ["ETCDCTL_API=3", "etcdctl", "--endpoints", $"https://{addresses[other]}:{GrpcPort}", "--cacert", certificates.CaPath, "get", "multi/grpc", "--print-value-only"]);
             Assert.Equal("v", etcdGet.Trim());
 
             // The test's own host has no route to them: the traffic above crossed the bridge.
