@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Etcd;
 using RaftKv.Node.Raft;
@@ -90,7 +92,7 @@ public static class RestoreCommand
         try
         {
             var snapshots = Directory.CreateDirectory(Path.Combine(staging, "snapshots"));
-            await WriteSnapshotAsync(state with { ClusterId = clusterId }, Path.Combine(snapshots.FullName, SnapshotFile.NameFor(RestoredIndex, RestoredTerm)), cancel);
+            await WriteSnapshotAsync(Restored(state, clusterId), Path.Combine(snapshots.FullName, SnapshotFile.NameFor(RestoredIndex, RestoredTerm)), cancel);
             if (Directory.Exists(target))
             {
                 Directory.Delete(target);
@@ -113,6 +115,22 @@ public static class RestoreCommand
         await output.WriteLineAsync(
             $"Restored member {nodeId} into {target}: revision {view.Revision} (compacted at {view.CompactRevision}), {view.LiveKeys} keys, {view.Leases.Count} leases; cluster id {EtcdIds.Format(clusterId)}.");
         return 0;
+    }
+
+    /// <summary>
+    /// The backed-up state under its new cluster id. Its users and roles come along, but under a token key
+    /// of its own, so a token of the backed-up cluster does not work in the new one: derived from the old
+    /// key and the new id, so every member restored from the backup has the same one.
+    /// </summary>
+    private static StoreSnapshot Restored(StoreSnapshot state, ulong clusterId)
+    {
+        var auth = state.Auth;
+        if (auth is { TokenKey.Length: > 0 })
+        {
+            auth = auth with { TokenKey = HMACSHA256.HashData(auth.TokenKey, Encoding.UTF8.GetBytes($"raftkv/restored/{EtcdIds.Format(clusterId)}")) };
+        }
+
+        return state with { ClusterId = clusterId, Auth = auth };
     }
 
     private static async Task WriteSnapshotAsync(StoreSnapshot state, string path, CancellationToken cancel)

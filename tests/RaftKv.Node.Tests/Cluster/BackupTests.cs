@@ -136,6 +136,42 @@ public sealed class BackupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Users_and_roles_come_along_in_a_restore_but_a_token_of_the_backed_up_cluster_is_refused()
+    {
+        using var folder = new TemporaryFolder();
+        string token;
+        await using (var source = await TestCluster.StartAsync(1))
+        {
+            var client = source.Client("n1");
+            await TestCluster.WaitUntilAsync("the member to read users and roles", async () => (await source.StatusAsync("n1")).ClusterCommandFormat >= 4);
+            await Http.EnsureAsync(await client.PutAsJsonAsync("/v1/auth/users/root", new { password = "restore-pw" }), HttpStatusCode.Created);
+            await Http.EnsureAsync(await client.PutAsync("/v1/auth/users/root/roles/root", null), HttpStatusCode.OK);
+            await Http.EnsureAsync(await client.PostAsync("/v1/auth/enable", null), HttpStatusCode.OK);
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("root:restore-pw")));
+            await client.WriteAsync("auth/a", "1");
+            using (var issued = await client.PostAsync("/v1/auth/token", null))
+            {
+                await Http.EnsureAsync(issued, HttpStatusCode.OK);
+                token = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+            }
+
+            await File.WriteAllBytesAsync(folder.Path("auth.snapshot"), await client.GetByteArrayAsync("/v1/snapshot"));
+        }
+
+        await using var restored = await TestCluster.StartAsync(1, beforeStart: async cluster =>
+        {
+            var (exitCode, _, stderr) = await RestoreAsync(folder.Path("auth.snapshot"), cluster.ClusterFile, "n1", cluster.DataDirectory("n1"));
+            Assert.True(exitCode == 0, $"restore exited with {exitCode}: {stderr}");
+        });
+        var url = restored.Url("n1");
+        await Http.AssertProblemAsync(await restored.Client("n1").GetAsync(Http.KeyPath("auth/a")), HttpStatusCode.Unauthorized);
+        using var old = new HttpClient { BaseAddress = url, Timeout = TestCluster.DefaultTimeout, DefaultRequestHeaders = { Authorization = new("Bearer", token) } };
+        await Http.AssertProblemAsync(await old.GetAsync(Http.KeyPath("auth/a")), HttpStatusCode.Unauthorized);
+        using var root = new HttpClient { BaseAddress = url, Timeout = TestCluster.DefaultTimeout, DefaultRequestHeaders = { Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("root:restore-pw"))) } };
+        Assert.Equal("1", await root.ReadAsync("auth/a"));
+    }
+
+    [Fact]
     public async Task A_restore_refuses_a_corrupt_or_truncated_backup_a_used_data_folder_a_stranger_and_a_bad_command_line_writing_nothing()
     {
         using var folder = new TemporaryFolder();
