@@ -116,5 +116,5 @@ public static class EtcdErrors
 
     public static RpcException InvalidAuthManagement() => Invalid("etcdserver: invalid auth management");
 
-    private static RpcException New(StatusCode code, string message) => new(new Status(code, message), new Metadata());
+    public static RpcException New(StatusCode code, string message) => new(new Status(code, message), new Metadata());
 }
