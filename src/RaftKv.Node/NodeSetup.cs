@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Http;
+using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -35,7 +36,28 @@ public static partial class NodeSetup
         ["--node"] = "RaftKv:NodeId",
         ["--cluster"] = "RaftKv:ClusterFile",
         ["--data"] = "RaftKv:DataDirectory",
+        ["--join"] = "RaftKv:Join",
     };
+
+    /// <summary>The switches that may stand alone, meaning true.</summary>
+    private static readonly string[] Flags = ["--join"];
+
+    /// <summary>The command line with every standalone flag given its value, as the configuration's command-line source needs.</summary>
+    public static string[] ExpandFlags(string[] args)
+    {
+        var expanded = new List<string>(args.Length + 1);
+        for (var i = 0; i < args.Length; i++)
+        {
+            expanded.Add(args[i]);
+            var next = i + 1 < args.Length ? args[i + 1] : null;
+            if (Flags.Contains(args[i], StringComparer.Ordinal) && next is not ("true" or "false"))
+            {
+                expanded.Add("true");
+            }
+        }
+
+        return [.. expanded];
+    }
 
     /// <exception cref="NodeConfigurationException">The configuration is invalid.</exception>
     public static void AddRaftKvNode(this WebApplicationBuilder builder)
@@ -88,6 +110,11 @@ public static partial class NodeSetup
         builder.Services.AddSingleton<IHostLifetime>(sp => sp.GetRequiredService<GracefulShutdown>());
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(new PeerAccess(requiresMembers: peerTrust is not null));
+        if (peerTrust is not null)
+        {
+            builder.Services.AddSingleton(peerTrust);
+        }
+
         if (clientTrust is not null)
         {
             builder.Services.AddSingleton(clientTrust);
@@ -95,8 +122,10 @@ public static partial class NodeSetup
 
         builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddSingleton(cluster);
-        builder.Services.AddSingleton(sp => new ClusterView(sp, cluster, self, peerListenUrl));
+        builder.Services.AddSingleton<MemberDirectory>();
+        builder.Services.AddSingleton(sp => new ClusterView(sp, sp.GetRequiredService<MemberDirectory>(), self, peerListenUrl));
         builder.Services.AddSingleton<ClusterIdentity>();
+        builder.Services.AddSingleton<MembershipChanges>();
 
         AddRaft(builder, options, cluster, self, dataDirectory);
 
@@ -112,6 +141,9 @@ public static partial class NodeSetup
         builder.Services.AddSingleton<MemberAdvertisements>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MemberAdvertisements>());
         builder.Services.AddHostedService<HistoryCompactor>();
+        builder.Services.AddHostedService<MembershipReconciler>();
+        builder.Services.AddHostedService<MemberPublisher>();
+        builder.Services.AddHostedService<RemovalWatch>();
         builder.Services.AddHostedService<DiskSpaceMonitor>();
         builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>(), options.WatchProgressInterval));
         builder.Services.AddSingleton<LeaseKeeper>();
@@ -126,7 +158,7 @@ public static partial class NodeSetup
         var raftSettings = new Dictionary<string, string?>
         {
             ["publicEndPoint"] = self.PeerUrl.ToString(),
-            // Static membership: every node knows all members, and none starts a cluster of its own.
+            // The voters come from the data directory (seeded from the cluster file, see SeedVotersAsync): none starts a cluster of its own.
             ["coldStart"] = "false",
             ["lowerElectionTimeout"] = options.ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture),
             ["upperElectionTimeout"] = (2 * options.ElectionTimeoutMs).ToString(CultureInfo.InvariantCulture),
@@ -141,13 +173,8 @@ public static partial class NodeSetup
         builder.Services.AddHostedService<JoinDelay>();
         builder.JoinCluster((_, _) => raftConfiguration);
 
-        builder.Services.UseInMemoryConfigurationStorage(members =>
-        {
-            foreach (var member in cluster.Members)
-            {
-                members.Add(new UriEndPoint(member.PeerUrl));
-            }
-        });
+        // Who votes, as DotNext's configuration entries last applied say: kept in the data directory, so that a change outlives a restart.
+        builder.Services.UsePersistentConfigurationStorage(Path.Combine(dataDirectory, VotersFileName));
         builder.Services.AddSingleton<LeaderTerm>();
         builder.Services.ConfigureCluster<ClusterLifetime>();
 
@@ -167,6 +194,29 @@ public static partial class NodeSetup
         builder.Services.AddSingleton<DotNext.IO.Log.IAuditTrail<IRaftLogEntry>>(sp => sp.GetRequiredService<IPersistentState>());
     }
 
+    /// <summary>DotNext's list of voters in the data directory.</summary>
+    public const string VotersFileName = "voters";
+
+    /// <summary>
+    /// Writes the cluster file's members as the voters into a data directory that has no list of them: a new
+    /// cluster's first start, or a data directory from before membership changes, whose members were the
+    /// cluster file's. A member started to join (<see cref="RaftKvOptions.Join"/>) gets none, and waits for
+    /// the leader's configuration. The list's version is 0, below every configuration entry, so any change
+    /// in the log replaces it.
+    /// </summary>
+    private static async Task SeedVotersAsync(IServiceProvider services, CancellationToken token)
+    {
+        var storage = services.GetRequiredService<IClusterConfigurationStorage<UriEndPoint>>();
+        var current = await storage.LoadConfigurationAsync(token);
+        if (current.Members.Count > 0 || services.GetRequiredService<IOptions<RaftKvOptions>>().Value.Join)
+        {
+            return;
+        }
+
+        var seeded = services.GetRequiredService<ClusterDefinition>().Members.Aggregate(current, (configuration, member) => configuration.Add(new UriEndPoint(member.PeerUrl)));
+        await storage.SaveConfigurationAsync(seeded, 0, token);
+    }
+
     /// <summary>
     /// Restores the state from the snapshot and the log, then maps the Raft endpoint on the peer URL
     /// and the API on the client URL. Returns false if the node stopped itself meanwhile
@@ -175,6 +225,8 @@ public static partial class NodeSetup
     /// <exception cref="NodeStartupException">The latest snapshot is unreadable, or the log cannot be opened.</exception>
     public static async Task<bool> UseRaftKvNodeAsync(this WebApplication app)
     {
+        await SeedVotersAsync(app.Services, app.Lifetime.ApplicationStopping);
+
         // Before anything resolves the cluster: the log must start from the restored snapshot.
         try
         {
@@ -208,6 +260,7 @@ public static partial class NodeSetup
         }
 
         var view = app.Services.GetRequiredService<ClusterView>();
+        app.Services.GetService<PeerTrust>()?.Include(() => view.Directory.Members.Select(m => m.PeerUrl));
         var apiPort = view.Self.Url.Port;
         var peerPort = view.PeerListenUrl.Port;
         var access = app.Services.GetRequiredService<PeerAccess>();
@@ -284,6 +337,7 @@ public static partial class NodeSetup
         app.MapStatusApi();
         app.MapSnapshotApi();
         app.MapAuthApi();
+        app.MapMembersApi();
         app.MapEtcdApi();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });

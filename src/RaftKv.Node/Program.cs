@@ -11,8 +11,9 @@ if (args is [RestoreCommand.Name, .. var restoreArguments])
 try
 {
     // appsettings.json sits beside the binary, wherever the node is started from.
-    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-    builder.Configuration.AddCommandLine(args, NodeSetup.SwitchMappings);
+    var arguments = NodeSetup.ExpandFlags(args);
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = arguments, ContentRootPath = AppContext.BaseDirectory });
+    builder.Configuration.AddCommandLine(arguments, NodeSetup.SwitchMappings);
     builder.AddRaftKvNode();
 
     await using var app = builder.Build();

@@ -1,6 +1,7 @@
 using RaftKv.Store.Auth;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
+using RaftKv.Store.Membership;
 using RaftKv.Store.Results;
 using RaftKv.Store.Snapshots;
 using RaftKv.Store.Watch;
@@ -29,6 +30,7 @@ public sealed class KeyValueStore
     private RequestIdTable requests = new();
     private long clusterId;
     private volatile AuthState auth = AuthState.Empty;
+    private volatile MembershipState membership = MembershipState.Empty;
 
     /// <summary>The latest applied state.</summary>
     public KeyspaceView View => view;
@@ -38,6 +40,9 @@ public sealed class KeyValueStore
 
     /// <summary>The id a restore from a backup gave the cluster; 0 if it never was restored (<see cref="StoreSnapshot.ClusterId"/>).</summary>
     public ulong ClusterId => (ulong)Interlocked.Read(ref clusterId);
+
+    /// <summary>The directory of members, as of the latest applied command.</summary>
+    public MembershipState Membership => membership;
 
     /// <summary>
     /// Called with each revision's changes right after <see cref="View"/> moves to it, on the applying
@@ -126,6 +131,24 @@ public sealed class KeyValueStore
             return new CommandResult(CommandStatus.Applied, before.Revision, new AuthResult(changed.Revision));
         }
 
+        if (request is MemberAddRequest or MemberRemoveRequest)
+        {
+            var (changed, error) = membership.Apply(request);
+            if (error != CommandError.None)
+            {
+                return CommandResult.Rejected(error, before.Revision, before.CompactRevision);
+            }
+
+            var firstId = request is MemberAddRequest add ? add.ClusterId : ((MemberRemoveRequest)request).ClusterId;
+            if (!membership.IsInitialized && ClusterId == 0)
+            {
+                Interlocked.Exchange(ref clusterId, (long)firstId);
+            }
+
+            membership = changed;
+            return new CommandResult(CommandStatus.Applied, before.Revision, new MembershipResult(changed.Members.Count));
+        }
+
         if (request is CompactRequest compact)
         {
             return Compact(before, compact.Revision);
@@ -184,7 +207,7 @@ public sealed class KeyValueStore
     {
         lock (applying)
         {
-            return new StoreSnapshot(view, requests.InArrivalOrder(), requests.LogTime, ClusterId, auth);
+            return new StoreSnapshot(view, requests.InArrivalOrder(), requests.LogTime, ClusterId, auth, membership);
         }
     }
 
@@ -211,6 +234,7 @@ public sealed class KeyValueStore
             view = snapshot.View;
             Interlocked.Exchange(ref clusterId, (long)snapshot.ClusterId);
             auth = snapshot.Auth ?? AuthState.Empty;
+            membership = snapshot.Membership ?? MembershipState.Empty;
         }
     }
 }

@@ -81,6 +81,23 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
         }
     }
 
+    /// <summary>Waits for the process to exit by itself; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        var running = process ?? throw new InvalidOperationException($"{id} was never started.");
+        using var patience = new CancellationTokenSource(timeout);
+        try
+        {
+            await running.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{id} did not exit by itself within {timeout.TotalSeconds:0} s.");
+        }
+
+        return running.ExitCode;
+    }
+
     /// <summary>SIGTERM, the way an orchestrator stops a node, and waits for it to exit; returns its exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using RaftKv.Node.Api;
 
 namespace RaftKv.Testing;
@@ -146,6 +147,34 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     public HttpClient Client(string id) => nodes[id].Client;
+
+    /// <summary>
+    /// Prepares a member <paramref name="id"/> the cluster does not have yet, with ports and a data folder of
+    /// its own, and a cluster file of its own that lists it beside the members the cluster started with; it
+    /// starts to join (<c>--join</c>) when <see cref="Start"/>ed. Add it with <c>POST /v1/members</c>.
+    /// Needs a cluster of cleartext peers, without network faults.
+    /// </summary>
+    /// <returns>The member as <c>POST /v1/members</c> takes it.</returns>
+    public async Task<object> PrepareJoinerAsync(string id)
+    {
+        if (proxies.Count > 0 || PeerCertificates is not null)
+        {
+            throw new InvalidOperationException("A joiner needs a cluster of cleartext peers without network faults.");
+        }
+
+        var node = nodes[id] = new NodeProcess(id, new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), Path.Combine(root, id));
+        var peerUrl = peerUrls[id] = new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}");
+        var member = new { Id = id, Url = node.Url.ToString(), PeerUrl = peerUrl.ToString(), GrpcUrl = node.GrpcUrl.ToString() };
+        var file = JsonNode.Parse(await File.ReadAllTextAsync(clusterFile))!;
+        file["members"]!.AsArray().Add(JsonSerializer.SerializeToNode(member, JsonSerializerOptions.Web));
+        var ownFile = Path.Combine(root, $"cluster-{id}.json");
+        await File.WriteAllTextAsync(ownFile, file.ToJsonString());
+        nodeArguments[id] = ["--cluster", ownFile, "--join"];
+        return member;
+    }
+
+    /// <summary>Waits for a node that stops by itself (a removed member) to exit; returns its exit code.</summary>
+    public Task<int> WaitForExitAsync(string id) => nodes[id].WaitForExitAsync(DefaultTimeout);
 
     /// <summary>The node's data folder: its log and snapshots.</summary>
     public string DataDirectory(string id) => Path.Combine(root, id, "data");

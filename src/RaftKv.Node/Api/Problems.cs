@@ -68,6 +68,10 @@ public static class Problems
         CommandError.RootRoleMissing => AuthConflict("root user does not have root role"),
         CommandError.InvalidAuthManagement => AuthConflict("invalid auth management: authentication is enabled, so root and its root role must stay"),
         CommandError.RoleEmpty => BadRequest("the role name is empty"),
+        CommandError.MemberExists => MemberConflict("A member with this id exists, with other URLs; nothing was changed."),
+        CommandError.PeerUrlExists => MemberConflict("Another member has this peer URL; nothing was changed."),
+        CommandError.LastMember => MemberConflict("The only member cannot be removed; nothing was changed."),
+        CommandError.MemberNotFound => TypedResults.Problem("No member has this id.", statusCode: StatusCodes.Status404NotFound, title: "Member not found"),
         _ => BadRequest("The request breaks a rule of the store; nothing was changed."),
     };
 
@@ -78,6 +82,9 @@ public static class Problems
     /// <summary>409: a change to users and roles that the current ones forbid; the detail is etcd's message.</summary>
     private static ProblemHttpResult AuthConflict(string detail)
         => TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Auth conflict");
+
+    private static ProblemHttpResult MemberConflict(string detail)
+        => TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Membership conflict");
 
     /// <summary>404 for an unknown or expired lease; the detail is etcd's message.</summary>
     public static IResult LeaseNotFound(long? id)

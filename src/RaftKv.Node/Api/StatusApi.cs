@@ -23,7 +23,7 @@ public static class StatusApi
         var log = view.Log;
         var store = stateMachine.Store.View;
         var reachability = raft.Members
-            .Select(m => (Member: m.EndPoint is UriEndPoint endpoint ? view.Definition.FindByPeerUrl(endpoint.Uri) : null, m.Status))
+            .Select(m => (Member: m.EndPoint is UriEndPoint endpoint ? view.Directory.FindByPeerUrl(endpoint.Uri) : null, m.Status))
             .Where(p => p.Member is not null)
             .ToDictionary(p => p.Member!.Id, p => p.Status.ToString().ToLowerInvariant());
         return new NodeStatus(
@@ -49,14 +49,22 @@ public static class StatusApi
             disk.WriteRefusal is not null,
             formats.SettingsDisagreement,
             formats.ClusterFormat,
-            [.. view.Definition.Members.Select(m => new MemberStatus(m.Id, m.Url, m.PeerUrl, m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown"), advertised[m.Id]))]);
+            [.. view.Directory.Members.Select(m => new MemberStatus(
+                m.Id,
+                m.Url,
+                m.PeerUrl,
+                m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown"),
+                advertised.GetValueOrDefault(m.Id),
+                reachability.ContainsKey(m.Id)))]);
     }
 }
 
 public sealed record MemberRef(string Id, Uri Url);
 
+/// <param name="Status">As DotNext sees the member from here (available, unavailable, unknown), or self.</param>
 /// <param name="CommandFormat">The command format the member advertised when last asked; null if never reached.</param>
-public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status, int? CommandFormat);
+/// <param name="Voting">Whether it votes, in this node's copy of the configuration: a member just added votes once it has caught up.</param>
+public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status, int? CommandFormat, bool Voting);
 
 /// <param name="ClusterId">The cluster's id in hex, as etcd prints it: new for a cluster restored from a backup.</param>
 /// <param name="SnapshotIndex">The last log index the snapshot the log is trimmed to covers (taken here or installed from the leader); 0 if none.</param>

@@ -120,7 +120,8 @@ public static class RestoreCommand
     /// <summary>
     /// The backed-up state under its new cluster id. Its users and roles come along, but under a token key
     /// of its own, so a token of the backed-up cluster does not work in the new one: derived from the old
-    /// key and the new id, so every member restored from the backup has the same one.
+    /// key and the new id, so every member restored from the backup has the same one. The backed-up
+    /// directory of members stays behind: the new cluster's members are those of its cluster file.
     /// </summary>
     private static StoreSnapshot Restored(StoreSnapshot state, ulong clusterId)
     {
@@ -130,7 +131,7 @@ public static class RestoreCommand
             auth = auth with { TokenKey = HMACSHA256.HashData(auth.TokenKey, Encoding.UTF8.GetBytes($"raftkv/restored/{EtcdIds.Format(clusterId)}")) };
         }
 
-        return state with { ClusterId = clusterId, Auth = auth };
+        return state with { ClusterId = clusterId, Auth = auth, Membership = null };
     }
 
     private static async Task WriteSnapshotAsync(StoreSnapshot state, string path, CancellationToken cancel)

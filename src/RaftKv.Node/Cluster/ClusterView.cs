@@ -6,7 +6,7 @@ using RaftKv.Node.Raft;
 namespace RaftKv.Node.Cluster;
 
 /// <summary>Who this node is, who leads, and in what role this node is, as DotNext currently sees it.</summary>
-public sealed class ClusterView(IServiceProvider services, ClusterDefinition definition, ClusterMember self, Uri peerListenUrl)
+public sealed class ClusterView(IServiceProvider services, MemberDirectory directory, ClusterMember self, Uri peerListenUrl)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
@@ -19,7 +19,8 @@ public sealed class ClusterView(IServiceProvider services, ClusterDefinition def
 
     public DurableWriteAheadLog Log => log ??= (DurableWriteAheadLog)services.GetRequiredService<IPersistentState>();
 
-    public ClusterDefinition Definition => definition;
+    /// <summary>The members and their URLs.</summary>
+    public MemberDirectory Directory => directory;
 
     public ClusterMember Self => self;
 
@@ -27,7 +28,7 @@ public sealed class ClusterView(IServiceProvider services, ClusterDefinition def
     public Uri PeerListenUrl => peerListenUrl;
 
     /// <summary>The member DotNext believes leads, or null between elections.</summary>
-    public ClusterMember? Leader => Raft.Leader?.EndPoint is UriEndPoint endpoint ? definition.FindByPeerUrl(endpoint.Uri) : null;
+    public ClusterMember? Leader => Raft.Leader?.EndPoint is UriEndPoint endpoint ? directory.FindByPeerUrl(endpoint.Uri) : null;
 
     /// <summary>
     /// True once this node leads and has committed the first entry of its term, from which point

@@ -45,9 +45,13 @@ public sealed partial class MemberAdvertisements(ClusterView view, IOptions<Raft
     /// <summary>The lowest format any member reads, as last asked; read on the write path, so never waits.</summary>
     public int ClusterFormat => Lowest(ByMember.Values);
 
-    /// <summary>The format each member advertised when last asked; null for a member never reached.</summary>
+    /// <summary>The format each voter advertised when last asked, by member id; null for a member never reached.</summary>
     public IReadOnlyDictionary<string, int?> ByMember
-        => view.Definition.Members.ToDictionary(m => m.Id, m => m.Id == view.Self.Id ? CommandCodec.FormatVersion : known.TryGetValue(m.Id, out var format) ? format : (int?)null);
+        => view.Raft.Members.ToDictionary(IdOf, m => !m.IsRemote ? CommandCodec.FormatVersion : known.TryGetValue(IdOf(m), out var format) ? format : (int?)null);
+
+    /// <summary>A voter's id in the directory, or its address if the directory does not name it (yet).</summary>
+    private string IdOf(DotNext.Net.Cluster.IClusterMember member)
+        => member.EndPoint is UriEndPoint endpoint && view.Directory.FindByPeerUrl(endpoint.Uri) is { } known ? known.Id : member.EndPoint.ToString() ?? "";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -70,10 +74,7 @@ public sealed partial class MemberAdvertisements(ClusterView view, IOptions<Raft
     {
         foreach (var member in view.Raft.Members.Where(m => m.IsRemote))
         {
-            if (member.EndPoint is not UriEndPoint endpoint || view.Definition.FindByPeerUrl(endpoint.Uri) is not { } definition)
-            {
-                continue;
-            }
+            var id = IdOf(member);
 
             try
             {
@@ -82,19 +83,19 @@ public sealed partial class MemberAdvertisements(ClusterView view, IOptions<Raft
                 var metadata = await member.GetMetadataAsync(refresh: true, timeout.Token);
                 if (metadata.TryGetValue(CommandFormatKey, out var advertised) && int.TryParse(advertised, NumberStyles.None, CultureInfo.InvariantCulture, out var format))
                 {
-                    known[definition.Id] = format;
+                    known[id] = format;
                 }
 
                 if (metadata.TryGetValue(SettingsKey, out var theirs))
                 {
-                    settings[definition.Id] = theirs;
+                    settings[id] = theirs;
                 }
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {
                 // Whatever the transport threw (a SocketException escapes DotNext's HTTP client as
                 // it is), a member that cannot be asked keeps its last known format, or the base one.
-                LogNotAsked(logger, definition.Id, e.Message);
+                LogNotAsked(logger, id, e.Message);
             }
         }
 

@@ -3,13 +3,19 @@ using System.Text.Json.Serialization;
 
 namespace RaftKv.Node.Configuration;
 
-/// <summary>One member of the static cluster, as listed in the cluster file.</summary>
+/// <summary>One member of the cluster, as listed in the cluster file or the replicated directory of members.</summary>
 /// <param name="Id">The member id, for example <c>n3</c>.</param>
 /// <param name="Url">The client API URL.</param>
 /// <param name="PeerUrl">The URL for Raft and intra-cluster traffic; the API URL when the file gives none.</param>
 /// <param name="GrpcUrl">The etcd v3 gRPC API's URL (cleartext HTTP/2), or null if the member serves none.</param>
 public sealed record ClusterMember(string Id, Uri Url, Uri PeerUrl, Uri? GrpcUrl = null)
 {
+    /// <summary>
+    /// False for a member added by its peer URL alone (etcd's <c>member add</c>) that has not yet started and
+    /// published its id and client URLs: until then <see cref="Url"/> is its peer URL, and it serves no client.
+    /// </summary>
+    public bool IsStarted { get; init; } = true;
+
     /// <summary>Every address the member listens on.</summary>
     public IEnumerable<Uri> Listeners => new[] { Url, PeerUrl, GrpcUrl }.OfType<Uri>().Distinct();
 }

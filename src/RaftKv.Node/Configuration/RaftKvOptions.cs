@@ -21,6 +21,14 @@ public sealed class RaftKvOptions
     /// <summary>Where the Raft log and snapshots live; defaults to <c>data/&lt;NodeId&gt;</c>. Also <c>--data</c>.</summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary>
+    /// Start with an empty data directory as a member to be added to a running cluster (<c>POST /v1/members</c>,
+    /// <c>etcdctl member add</c>), as etcd's <c>--initial-cluster-state existing</c>: the node waits for the
+    /// leader to bring it in, instead of taking the cluster file's members as the voters. Ignored once the
+    /// data directory holds a list of voters. Also <c>--join</c>.
+    /// </summary>
+    public bool Join { get; set; }
+
     /// <summary>The largest value a PUT may carry, in bytes.</summary>
     [Range(1, 64 * 1024 * 1024)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;

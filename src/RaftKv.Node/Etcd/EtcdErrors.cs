@@ -77,6 +77,10 @@ public static class EtcdErrors
         CommandError.RootUserMissing => New(StatusCode.FailedPrecondition, "etcdserver: root user does not exist"),
         CommandError.RootRoleMissing => RootRoleMissing(),
         CommandError.InvalidAuthManagement => InvalidAuthManagement(),
+        CommandError.MemberExists => New(StatusCode.FailedPrecondition, "etcdserver: member ID already exist"),
+        CommandError.PeerUrlExists => New(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"),
+        CommandError.MemberNotFound => MemberNotFound(),
+        CommandError.LastMember => New(StatusCode.FailedPrecondition, "etcdserver: re-configuration failed due to not enough started members"),
         _ => Invalid("etcdserver: the request breaks a rule of the store; nothing was changed"),
     };
 
@@ -93,6 +97,10 @@ public static class EtcdErrors
         error.Trailers.Add(OutcomeTrailer, applied ? "unknown" : "not-applied");
         return error;
     }
+
+    public static RpcException MemberNotFound() => New(StatusCode.NotFound, "etcdserver: member not found");
+
+    public static RpcException MemberBadUrls() => Invalid("etcdserver: given member URLs are invalid");
 
     public static RpcException Unimplemented(string message) => New(StatusCode.Unimplemented, message);
 

@@ -15,6 +15,7 @@ public sealed class PeerTrust
 
     private readonly X509Certificate2Collection authority;
     private readonly HashSet<string> memberHosts;
+    private Func<IEnumerable<Uri>> addedPeerUrls = () => [];
 
     private PeerTrust(X509Certificate2 certificate, X509Certificate2Collection authority, IEnumerable<string> memberHosts)
     {
@@ -50,13 +51,19 @@ public sealed class PeerTrust
         return new PeerTrust(certificate, authority!, cluster.Members.Select(m => m.PeerUrl.DnsSafeHost));
     }
 
+    /// <summary>Members added since the cluster file was written count too: the directory of members gives their peer URLs.</summary>
+    public void Include(Func<IEnumerable<Uri>> peerUrls) => addedPeerUrls = peerUrls;
+
     /// <summary>True for a certificate a member presents: issued by the cluster CA, naming a member's peer host.</summary>
     public bool IsMember(X509Certificate2? certificate)
-        => certificate is not null && ChainsToAuthority(certificate) && Names(certificate).Any(memberHosts.Contains);
+        => certificate is not null && ChainsToAuthority(certificate) && Names(certificate).Any(IsMemberHost);
 
     /// <summary>True for the certificate of the member this node dialled at <paramref name="host"/>.</summary>
     public bool IsMemberAt(X509Certificate2? certificate, string host)
-        => certificate is not null && memberHosts.Contains(host) && ChainsToAuthority(certificate) && Names(certificate).Contains(host, StringComparer.OrdinalIgnoreCase);
+        => certificate is not null && IsMemberHost(host) && ChainsToAuthority(certificate) && Names(certificate).Contains(host, StringComparer.OrdinalIgnoreCase);
+
+    private bool IsMemberHost(string host)
+        => memberHosts.Contains(host) || addedPeerUrls().Any(url => string.Equals(url.DnsSafeHost, host, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The options of an outgoing peer connection: this member's certificate, and only members' certificates accepted.</summary>
     public SslClientAuthenticationOptions ClientOptions()

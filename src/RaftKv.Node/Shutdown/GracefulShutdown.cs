@@ -72,6 +72,12 @@ public sealed partial class GracefulShutdown(
     {
         // The process stays up: the host stops once drained, and Main returns.
         context.Cancel = true;
+        Begin();
+    }
+
+    /// <summary>Shuts the node down as SIGTERM does: drains, then stops the host. A second call stops it at once.</summary>
+    public void Begin()
+    {
         if (Interlocked.Exchange(ref signalled, 1) == 1 || !lifetime.ApplicationStarted.IsCancellationRequested)
         {
             lifetime.StopApplication();

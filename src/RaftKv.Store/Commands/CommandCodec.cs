@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using RaftKv.Store.Auth;
 using RaftKv.Store.Binary;
 using RaftKv.Store.Keyspace;
+using RaftKv.Store.Membership;
 
 namespace RaftKv.Store.Commands;
 
@@ -18,15 +19,19 @@ namespace RaftKv.Store.Commands;
 /// no stamp: it is what leaders of the previous version write, and the body of forwarded writes,
 /// which any version reads. Format 1 was the register before the MVCC keyspace; this version does
 /// not read it. Format 4 is format 3 with the kinds of users and roles (<see cref="AuthorizedRequest"/>
-/// and <c>AuthRequests.cs</c>): a leader proposes them only once every member reads format 4.
+/// and <c>AuthRequests.cs</c>): a leader proposes them only once every member reads format 4. Format 5
+/// adds the membership kinds (<c>MembershipRequests.cs</c>), under the same rule.
 /// </remarks>
 public static class CommandCodec
 {
     /// <summary>The entry format this version writes, and the newest it reads.</summary>
-    public const byte FormatVersion = 4;
+    public const byte FormatVersion = 5;
 
     /// <summary>The format that brought users, roles and requests made for a user.</summary>
     public const byte AuthFormatVersion = 4;
+
+    /// <summary>The format that brought the directory of members (<see cref="MemberAddRequest"/>, <see cref="MemberRemoveRequest"/>).</summary>
+    public const byte MembershipFormatVersion = 5;
 
     /// <summary>The oldest format of the MVCC keyspace: every member of a cluster of this store reads at least this.</summary>
     public const byte BaseFormatVersion = 2;
@@ -221,6 +226,14 @@ public static class CommandCodec
                 writer.WriteBytes(revoke.Key);
                 writer.WriteBytes(revoke.RangeEnd);
                 break;
+            case MemberAddRequest add:
+                WriteBaseline(writer, add.Baseline, add.ClusterId);
+                WriteMember(writer, add.Member);
+                break;
+            case MemberRemoveRequest remove:
+                WriteBaseline(writer, remove.Baseline, remove.ClusterId);
+                writer.WriteString(remove.Id);
+                break;
             default:
                 throw new ArgumentException($"{request.Kind} requests cannot be encoded by this version.", nameof(request));
         }
@@ -327,10 +340,50 @@ public static class CommandCodec
                 return new RoleGrantPermissionRequest(role, new PermissionGrant(type, reader.ReadBytes(RequestRules.MaxKeyBytes), reader.ReadBytes(RequestRules.MaxKeyBytes)));
             case RequestKind.RoleRevokePermission when depth == 0:
                 return new RoleRevokePermissionRequest(reader.ReadString(RequestRules.MaxNameBytes), reader.ReadBytes(RequestRules.MaxKeyBytes), reader.ReadBytes(RequestRules.MaxKeyBytes));
+            case RequestKind.MemberAdd when depth == 0:
+                var (addBaseline, addClusterId) = ReadBaseline(ref reader);
+                return new MemberAddRequest(addBaseline, addClusterId, ReadMember(ref reader));
+            case RequestKind.MemberRemove when depth == 0:
+                var (removeBaseline, removeClusterId) = ReadBaseline(ref reader);
+                return new MemberRemoveRequest(removeBaseline, removeClusterId, reader.ReadString(RequestRules.MaxNameBytes));
             default:
                 throw new InvalidDataException($"Unknown request kind {(byte)kind}: this entry needs a newer version.");
         }
     }
+
+    private static void WriteBaseline(PayloadWriter writer, IReadOnlyList<MemberRecord> baseline, ulong clusterId)
+    {
+        writer.WriteUInt64(clusterId);
+        writer.WriteInt32(baseline.Count);
+        foreach (var member in baseline)
+        {
+            WriteMember(writer, member);
+        }
+    }
+
+    private static (MemberRecord[] Baseline, ulong ClusterId) ReadBaseline(ref PayloadReader reader)
+    {
+        var clusterId = reader.ReadUInt64();
+        var baseline = new MemberRecord[reader.ReadCount(minElementBytes: 16)];
+        for (var i = 0; i < baseline.Length; i++)
+        {
+            baseline[i] = ReadMember(ref reader);
+        }
+
+        return (baseline, clusterId);
+    }
+
+    /// <summary>Shared with the snapshot codec, which keeps the directory the same way.</summary>
+    internal static void WriteMember(PayloadWriter writer, MemberRecord member)
+    {
+        writer.WriteString(member.Id);
+        writer.WriteString(member.Url);
+        writer.WriteString(member.PeerUrl);
+        writer.WriteString(member.GrpcUrl);
+    }
+
+    internal static MemberRecord ReadMember(ref PayloadReader reader)
+        => new(reader.ReadString(RequestRules.MaxNameBytes), reader.ReadString(RequestRules.MaxUrlBytes), reader.ReadString(RequestRules.MaxUrlBytes), reader.ReadString(RequestRules.MaxUrlBytes));
 
     private static void WritePassword(PayloadWriter writer, PasswordHash? password)
     {

@@ -1,3 +1,4 @@
+using RaftKv.Store.Membership;
 using RaftKv.Store.Auth;
 using RaftKv.Store.Keyspace;
 
@@ -49,10 +50,18 @@ public static class RequestRules
         RoleGrantPermissionRequest grant => CheckOptionalName(grant.Role, "role") ?? CheckPermissionRange(grant.Permission.Key, grant.Permission.RangeEnd)
                                            ?? (grant.Permission.Type > PermissionType.ReadWrite ? "unknown permission type" : null),
         RoleRevokePermissionRequest revoke => CheckOptionalName(revoke.Role, "role") ?? CheckPermissionRange(revoke.Key, revoke.RangeEnd),
+        MemberAddRequest add => CheckBaseline(add.Baseline) ?? CheckMember(add.Member),
+        MemberRemoveRequest remove => CheckBaseline(remove.Baseline) ?? CheckName(remove.Id, "member"),
         _ => $"{request.Kind} requests are not supported by this version",
     };
 
-    /// <summary>The longest user or role name, and the longest token key.</summary>
+    /// <summary>The most members a cluster's directory holds.</summary>
+    public const int MaxMembers = 256;
+
+    /// <summary>The longest URL a member may give.</summary>
+    public const int MaxUrlBytes = 1024;
+
+    /// <summary>The longest user, role or member name, and the longest token key.</summary>
     public const int MaxNameBytes = 1024;
 
     /// <summary>The shortest key a token may be signed with.</summary>
@@ -60,6 +69,27 @@ public static class RequestRules
 
     /// <summary>Bounds on a stored password hash, so a malformed command cannot ask for absurd work when a password is checked.</summary>
     public const int MaxPasswordIterations = 10_000_000;
+
+    private static string? CheckBaseline(IReadOnlyList<MemberRecord> baseline)
+        => baseline.Count > MaxMembers ? $"a cluster has at most {MaxMembers} members"
+            : baseline.Select(m => m.Id).Distinct(StringComparer.Ordinal).Count() != baseline.Count ? "a member id appears twice"
+            : baseline.Select(CheckMember).FirstOrDefault(error => error is not null);
+
+    /// <summary>
+    /// A member's id and URLs: absolute http or https URLs without a path. The client URL is empty for a member
+    /// not yet started (added by its peer URL alone), and the gRPC URL for one that serves none.
+    /// </summary>
+    public static string? CheckMember(MemberRecord member)
+        => CheckName(member.Id, "member")
+           ?? (member.Url.Length == 0 ? null : CheckUrl(member.Url, "url"))
+           ?? CheckUrl(member.PeerUrl, "peerUrl")
+           ?? (member.GrpcUrl.Length == 0 ? null : CheckUrl(member.GrpcUrl, "grpcUrl"));
+
+    private static string? CheckUrl(string url, string what)
+        => System.Text.Encoding.UTF8.GetByteCount(url) > MaxUrlBytes ? $"{what} is longer than {MaxUrlBytes} bytes"
+            : !Uri.TryCreate(url, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https") ? $"{what} '{url}' is not an absolute http or https URL"
+            : parsed.AbsolutePath != "/" || parsed.Query.Length > 0 || parsed.Fragment.Length > 0 || parsed.UserInfo.Length > 0 ? $"{what} '{url}' must have no path, query, fragment or user"
+            : null;
 
     private static string? CheckName(string name, string what)
         => name.Length == 0 ? $"the {what} name is empty" : CheckOptionalName(name, what);
@@ -88,6 +118,7 @@ public static class RequestRules
         RequestKind.Put or RequestKind.DeleteRange or RequestKind.Range or RequestKind.Txn
             or RequestKind.Compact or RequestKind.LeaseGrant or RequestKind.LeaseRevoke => CommandCodec.BaseFormatVersion,
         >= RequestKind.Authorized and <= RequestKind.RoleRevokePermission => CommandCodec.AuthFormatVersion,
+        RequestKind.MemberAdd or RequestKind.MemberRemove => CommandCodec.MembershipFormatVersion,
         var kind => throw new ArgumentOutOfRangeException(nameof(request), kind, "A request kind without a format."),
     };
 

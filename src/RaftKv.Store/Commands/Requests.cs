@@ -39,6 +39,10 @@ public enum RequestKind : byte
     RoleDelete = 17,
     RoleGrantPermission = 18,
     RoleRevokePermission = 19,
+
+    // The directory of members (MembershipRequests.cs), from command format 5.
+    MemberAdd = 20,
+    MemberRemove = 21,
 }
 
 /// <param name="Key">The key to write.</param>

@@ -67,6 +67,18 @@ public enum CommandError : byte
 
     /// <summary>A change that would leave enabled authentication without its administrator: deleting <c>root</c>, or its role.</summary>
     InvalidAuthManagement = 19,
+
+    /// <summary>A member add of an id the directory holds with other URLs.</summary>
+    MemberExists = 20,
+
+    /// <summary>A member add of a peer URL another member has.</summary>
+    PeerUrlExists = 21,
+
+    /// <summary>A member remove of an id the directory does not hold.</summary>
+    MemberNotFound = 22,
+
+    /// <summary>A member remove of the only member.</summary>
+    LastMember = 23,
 }
 
 /// <summary>The answer to one command, remembered per request id so that a retry gets the first answer.</summary>
@@ -102,6 +114,9 @@ public abstract record OpResult;
 
 /// <summary>A change to the users and roles, applied: the auth revision after it.</summary>
 public sealed record AuthResult(long AuthRevision) : OpResult;
+
+/// <summary>A change to the directory of members, applied: how many members it holds after.</summary>
+public sealed record MembershipResult(int Members) : OpResult;
 
 /// <param name="PrevKv">The previous version, when asked for and the key existed.</param>
 public sealed record PutResult(KeyValue? PrevKv) : OpResult

@@ -15,6 +15,9 @@ public static class ResultCodec
     /// <summary>Every change to users and roles has the same result.</summary>
     private const byte AuthResultKind = (byte)RequestKind.AuthEnable;
 
+    /// <summary>Both membership changes have the same result.</summary>
+    private const byte MembershipResultKind = (byte)RequestKind.MemberAdd;
+
     public static void Write(PayloadWriter writer, CommandResult result)
     {
         writer.WriteByte((byte)result.Status);
@@ -35,7 +38,7 @@ public static class ResultCodec
         }
 
         var error = reader.ReadByte();
-        if (error > (byte)CommandError.InvalidAuthManagement)
+        if (error > (byte)CommandError.LastMember)
         {
             throw new InvalidDataException($"Unknown command error {error}.");
         }
@@ -96,6 +99,10 @@ public static class ResultCodec
                 writer.WriteByte(AuthResultKind);
                 writer.WriteInt64(auth.AuthRevision);
                 break;
+            case MembershipResult membership:
+                writer.WriteByte(MembershipResultKind);
+                writer.WriteInt32(membership.Members);
+                break;
             default:
                 throw new ArgumentException($"Unknown result {result.GetType().Name}.", nameof(result));
         }
@@ -131,6 +138,8 @@ public static class ResultCodec
                 return new LeaseRevokeResult(reader.ReadInt64());
             case (RequestKind)AuthResultKind:
                 return new AuthResult(reader.ReadInt64());
+            case (RequestKind)MembershipResultKind:
+                return new MembershipResult(reader.ReadInt32());
             default:
                 throw new InvalidDataException($"Unknown result kind {kind}.");
         }

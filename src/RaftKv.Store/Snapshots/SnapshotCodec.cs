@@ -5,6 +5,7 @@ using RaftKv.Store.Collections;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Binary;
 using RaftKv.Store.Keyspace;
+using RaftKv.Store.Membership;
 using RaftKv.Store.Results;
 
 namespace RaftKv.Store.Snapshots;
@@ -24,18 +25,24 @@ namespace RaftKv.Store.Snapshots;
 /// milliseconds); in format 5 only, the cluster id (uint64, 0 for none) and the users and roles (enabled flag,
 /// auth revision, token key; user count, then per user in name order: name, password flag, salt, iterations
 /// and hash if it has one, generation, role count and role names; role count, then per role in name order:
-/// name, permission count, then per permission its type byte, key and range end); request count, then per request, oldest first:
+/// name, permission count, then per permission its type byte, key and range end); in format 6 only, the directory
+/// of members (count, then per member in id order: id, url, peer URL, gRPC URL; then the removed members the
+/// same way); request count, then per request, oldest first:
 /// id, stamp (int64), fingerprint, result (<see cref="ResultCodec"/>); the hash of everything before it,
 /// and "REND". Format 3, read too, had no clock and no stamps: they read as 0, as before the log had a clock.
 /// </remarks>
 public static class SnapshotCodec
 {
     /// <summary>
-    /// The newest format, 5, written only for a state with a <see cref="StoreSnapshot.ClusterId"/> (a cluster
-    /// restored from a backup) or with users and roles. Any other is written as format 4, so that a node of
-    /// the previous version still installs it from a newer leader during a rolling upgrade.
+    /// The newest format, 6, written only for a state whose directory of members was changed. Format 5 is
+    /// written for a state with a <see cref="StoreSnapshot.ClusterId"/> (a cluster restored from a backup) or
+    /// with users and roles, and format 4 for any other, so that a node of a previous version still installs
+    /// it from a newer leader during a rolling upgrade.
     /// </summary>
-    public const int FormatVersion = 5;
+    public const int FormatVersion = 6;
+
+    /// <summary>The format of a state with a cluster id or users and roles, but an unchanged directory of members.</summary>
+    public const int FormatWithoutMembership = 5;
 
     /// <summary>The format of a state with neither a cluster id nor users and roles.</summary>
     public const int FormatWithoutClusterId = 4;
@@ -75,9 +82,10 @@ public static class SnapshotCodec
 
         var view = snapshot.View;
         var auth = snapshot.Auth ?? AuthState.Empty;
-        var extended = snapshot.ClusterId != 0 || !auth.IsEmpty;
+        var membership = snapshot.Membership ?? MembershipState.Empty;
+        var format = membership.IsInitialized ? FormatVersion : snapshot.ClusterId != 0 || !auth.IsEmpty ? FormatWithoutMembership : FormatWithoutClusterId;
         chunk.WriteInt32(unchecked((int)Magic));
-        chunk.WriteInt32(extended ? FormatVersion : FormatWithoutClusterId);
+        chunk.WriteInt32(format);
         chunk.WriteInt64(view.Revision);
         chunk.WriteInt64(view.CompactRevision);
 
@@ -120,10 +128,16 @@ public static class SnapshotCodec
         }
 
         chunk.WriteInt64(snapshot.LogTime);
-        if (extended)
+        if (format >= FormatWithoutMembership)
         {
             chunk.WriteUInt64(snapshot.ClusterId);
             WriteAuth(chunk, auth);
+        }
+
+        if (format >= FormatVersion)
+        {
+            WriteMembers(chunk, membership.Members.Values);
+            WriteMembers(chunk, membership.Removed.Values);
         }
 
         chunk.WriteInt32(snapshot.Requests.Count);
@@ -197,6 +211,7 @@ public static class SnapshotCodec
             var logTime = hasClock ? reader.ReadInt64() : 0;
             var clusterId = format >= 5 ? reader.ReadUInt64() : 0;
             var auth = format >= 5 ? ReadAuth(reader) : AuthState.Empty;
+            var membership = format >= 6 ? new MembershipState(ReadMembers(reader), ReadMembers(reader)) : MembershipState.Empty;
 
             var requestCount = ReadCount(reader, MaxRequestIds, minElementBytes: sizeof(int) + sizeof(ulong) + sizeof(int));
             var requests = new List<KeyValuePair<string, RememberedRequest>>(Math.Min(requestCount, 1 << 20));
@@ -248,7 +263,7 @@ public static class SnapshotCodec
             }
 
             var leases = LeaseTable.From(granted, attached);
-            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests, logTime, clusterId, auth);
+            return new StoreSnapshot(new KeyspaceView(revision, compactRevision, liveKeys) { Keys = map, Leases = leases }, requests, logTime, clusterId, auth, membership);
         }
         catch (EndOfStreamException e)
         {
@@ -297,6 +312,32 @@ public static class SnapshotCodec
                 chunk.WriteBytes(permission.RangeEnd);
             }
         }
+    }
+
+    private static void WriteMembers(PayloadWriter chunk, IEnumerable<MemberRecord> members)
+    {
+        var list = members.ToList();
+        chunk.WriteInt32(list.Count);
+        foreach (var member in list)
+        {
+            CommandCodec.WriteMember(chunk, member);
+        }
+    }
+
+    private static ImmutableSortedDictionary<string, MemberRecord> ReadMembers(BinaryReader reader)
+    {
+        var count = ReadCount(reader, RequestRules.MaxMembers, minElementBytes: 4 * sizeof(int));
+        var members = ImmutableSortedDictionary.CreateBuilder<string, MemberRecord>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            var member = new MemberRecord(ReadName(reader), ReadName(reader), ReadName(reader), ReadName(reader));
+            if (!members.TryAdd(member.Id, member))
+            {
+                throw new InvalidDataException($"Member '{member.Id}' appears twice in the snapshot.");
+            }
+        }
+
+        return members.ToImmutable();
     }
 
     private static AuthState ReadAuth(BinaryReader reader)

@@ -1,5 +1,6 @@
 using RaftKv.Store.Auth;
 using RaftKv.Store.Keyspace;
+using RaftKv.Store.Membership;
 
 namespace RaftKv.Store.Snapshots;
 
@@ -12,4 +13,5 @@ namespace RaftKv.Store.Snapshots;
 /// backed up; 0 for a cluster started empty, whose id comes from its members.
 /// </param>
 /// <param name="Auth">The users and roles; null for none.</param>
-public sealed record StoreSnapshot(KeyspaceView View, IReadOnlyList<KeyValuePair<string, RememberedRequest>> Requests, long LogTime = 0, ulong ClusterId = 0, AuthState? Auth = null);
+/// <param name="Membership">The directory of members; null for one never changed.</param>
+public sealed record StoreSnapshot(KeyspaceView View, IReadOnlyList<KeyValuePair<string, RememberedRequest>> Requests, long LogTime = 0, ulong ClusterId = 0, AuthState? Auth = null, MembershipState? Membership = null);
