@@ -40,6 +40,7 @@ public sealed class MemberAdvertisementsTests
             new UserAddRequest("u", null), new UserDeleteRequest("u"), new UserChangePasswordRequest("u", null), new UserGrantRoleRequest("u", "r"),
             new UserRevokeRoleRequest("u", "r"), new RoleAddRequest("r"), new RoleDeleteRequest("r"),
             new RoleGrantPermissionRequest("r", new Store.Auth.PermissionGrant(Store.Auth.PermissionType.Read, [1], [])), new RoleRevokePermissionRequest("r", [1], []),
+            new MemberAddRequest([], 0, new Store.Membership.MemberRecord("m", "", "http://127.0.0.1:1", "")), new MemberRemoveRequest([], 0, "m"),
         ];
         Assert.Equal(Enum.GetValues<RequestKind>().Length, all.Length);
         Assert.All(all, request => Assert.InRange(RequestRules.RequiredFormat(request), CommandCodec.BaseFormatVersion, CommandCodec.FormatVersion));
