@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs one robustness test: a five-node cluster of real processes, concurrent clients on every node,
-# a nemesis cutting cluster traffic, killing and pausing nodes, and a checker over the recorded history.
+# a nemesis cutting cluster traffic, killing and pausing nodes, removing and re-adding members, and a
+# checker over the recorded history.
 #
-#   scripts/jepsen.sh [--workload register|set|bank] [--nemesis partition,kill,pause] [--time-limit S]
+#   scripts/jepsen.sh [--workload register|set|bank] [--nemesis partition,kill,pause,membership] [--time-limit S]
 #                     [--rate OPS] [--concurrency N] [--nodes N] [--out DIR] [--nemesis-interval S]
 #                     [--read-consistency linearizable|lease|local] [--seed N] [--check-time-limit S]
 #                     [--api http|grpc]   (grpc: the register workload through etcd's gRPC API;

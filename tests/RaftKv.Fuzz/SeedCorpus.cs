@@ -5,6 +5,7 @@ using RaftKv.Store;
 using RaftKv.Store.Auth;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Keyspace;
+using RaftKv.Store.Membership;
 using RaftKv.Store.Snapshots;
 
 namespace RaftKv.Fuzz;
@@ -135,6 +136,14 @@ public static class SeedCorpus
             new("s:n1:23", new AuthDisableRequest()),
         ]));
         yield return new(FuzzTargets.Command, "entry-format2-unstamped.bin", CommandCodec.Encode(entry));
+
+        MemberRecord[] baseline = [new("n1", "http://127.0.0.1:7001", "http://127.0.0.1:7201", "http://127.0.0.1:7101"), new("n2", "http://127.0.0.1:7002", "http://127.0.0.1:7202", "")];
+        yield return new(FuzzTargets.Command, "entry-membership.bin", CommandCodec.EncodeEntry(new EntryStamp(1_700_000_000_000, Policy),
+        [
+            new("s:n1:30", new MemberAddRequest(baseline, 0x5eed, new MemberRecord("unstarted-1", "", "http://127.0.0.1:7203", ""))),
+            new("s:n1:31", new AuthorizedRequest("root", new MemberAddRequest([], 0, new MemberRecord("n3", "http://127.0.0.1:7003", "http://127.0.0.1:7203", "")))),
+            new("s:n1:32", new MemberRemoveRequest(baseline, 0x5eed, "n2")),
+        ]));
     }
 
     private static IEnumerable<Seed> Snapshots()
@@ -163,6 +172,14 @@ public static class SeedCorpus
         var restored = new KeyValueStore();
         restored.Restore(store.Capture() with { ClusterId = 0x5eed_c1d5_0000_0001 });
         yield return new(FuzzTargets.Snapshot, "restored-cluster-id.bin", WriteSnapshot(restored));
+
+        // Format 6: the same state after membership changes, with members listed and removed.
+        var changed = new KeyValueStore();
+        changed.Restore(store.Capture());
+        MemberRecord[] members = [new("n1", "http://127.0.0.1:7001", "http://127.0.0.1:7201", "http://127.0.0.1:7101"), new("n2", "http://127.0.0.1:7002", "http://127.0.0.1:7202", "")];
+        changed.Apply(new WriteCommand("s:n1:40", new MemberAddRequest(members, 0x5eed, new MemberRecord("n3", "http://127.0.0.1:7003", "http://127.0.0.1:7203", ""))));
+        changed.Apply(new WriteCommand("s:n1:41", new MemberRemoveRequest(members, 0x5eed, "n1")));
+        yield return new(FuzzTargets.Snapshot, "membership.bin", WriteSnapshot(changed));
 
         yield return new(FuzzTargets.Snapshot, "format3-no-clock.bin", Format3Snapshot());
     }

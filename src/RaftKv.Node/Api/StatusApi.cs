@@ -55,7 +55,8 @@ public static class StatusApi
                 m.PeerUrl,
                 m.Id == view.Self.Id ? "self" : reachability.GetValueOrDefault(m.Id, "unknown"),
                 advertised.GetValueOrDefault(m.Id),
-                reachability.ContainsKey(m.Id)))]);
+                reachability.ContainsKey(m.Id)))],
+            [.. raft.Members.Select(m => m.EndPoint).OfType<UriEndPoint>().Select(e => e.Uri)]);
     }
 }
 
@@ -75,6 +76,7 @@ public sealed record MemberStatus(string Id, Uri Url, Uri PeerUrl, string Status
 /// <param name="DiskFreeBytes">Free bytes on the data volume.</param>
 /// <param name="DiskLow">Below <c>RaftKv:MinFreeDiskBytes</c>: the node takes no writes and does not campaign.</param>
 /// <param name="SettingsDisagreement">A shared setting some member holds at another value, or null.</param>
+/// <param name="Voters">The peer URLs of the members that vote, in this node's copy of DotNext's configuration (the last it applied).</param>
 /// <param name="ClusterCommandFormat">The lowest command format any member reads: what this node proposes when it leads.</param>
 public sealed record NodeStatus(
     string Id,
@@ -99,4 +101,5 @@ public sealed record NodeStatus(
     bool DiskLow,
     string? SettingsDisagreement,
     int ClusterCommandFormat,
-    IReadOnlyList<MemberStatus> Members);
+    IReadOnlyList<MemberStatus> Members,
+    IReadOnlyList<Uri> Voters);

@@ -77,6 +77,12 @@ public static class CommandCodec
             var start = reader.Position;
             var request = ReadRequest(ref reader, depth: 0);
 
+            // A leader writes a kind only in an entry of its format or newer; the unstamped format 2 of forwarded writes carries any.
+            if (stamp is not null && RequestRules.RequiredFormat(request) > format)
+            {
+                throw new InvalidDataException($"A {request.Kind} request in an entry of format {format}, which predates it.");
+            }
+
             // The encoding is canonical, so these bytes are what CommandFingerprint would hash: hashing them here spares encoding again.
             commands.Add(new WriteCommand(requestId, request) { Fingerprint = XxHash64.HashToUInt64(input[start..reader.Position]) });
         }

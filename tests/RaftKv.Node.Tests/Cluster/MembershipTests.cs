@@ -153,7 +153,9 @@ public sealed class MembershipTests(ITestOutputHelper output)
         output.WriteLine(added);
         Assert.Contains("added to cluster", added, StringComparison.Ordinal);
         Assert.Contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\"", added, StringComparison.Ordinal);
-        Assert.Contains($", unstarted, , {peerUrl}, ", await etcdctl.RunAsync("member list"), StringComparison.Ordinal);
+        // Each call may be served by another member, which applies the change a moment later.
+        await TestCluster.WaitUntilAsync("every member to list n4 as unstarted", async () =>
+            (await etcdctl.RunAsync("member list")).Contains($", unstarted, , {peerUrl}, ", StringComparison.Ordinal));
 
         cluster.Start("n4");
         await TestCluster.WaitUntilAsync("n4 to publish its name and client URL", async () =>

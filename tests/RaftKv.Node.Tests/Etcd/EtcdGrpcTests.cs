@@ -413,7 +413,7 @@ public sealed partial class EtcdApiTests(EtcdApiFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task Auth_answers_as_etcd_with_authentication_disabled_and_membership_changes_are_unimplemented()
+    public async Task Auth_answers_as_etcd_with_authentication_disabled_and_bad_membership_changes_are_refused_without_a_change()
     {
         var auth = new Etcdserverpb.Auth.AuthClient(fixture.Channel(Cluster.Ids[0]));
         Assert.False((await auth.AuthStatusAsync(new AuthStatusRequest(), Deadline)).Enabled);
@@ -421,8 +421,13 @@ public sealed partial class EtcdApiTests(EtcdApiFixture fixture) : IClassFixture
         await FailsAsync(() => auth.AuthEnableAsync(new AuthEnableRequest(), Deadline).ResponseAsync, StatusCode.FailedPrecondition, "etcdserver: root user does not exist");
         await FailsAsync(() => auth.UserGetAsync(new AuthUserGetRequest { Name = "nobody" }, Deadline).ResponseAsync, StatusCode.FailedPrecondition, "etcdserver: user name not found");
         var cluster = new Etcdserverpb.Cluster.ClusterClient(fixture.Channel(Cluster.Ids[0]));
-        var error = await Assert.ThrowsAsync<RpcException>(() => cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.1:1" } }, Deadline).ResponseAsync);
-        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        var before = (await cluster.MemberListAsync(new MemberListRequest(), Deadline)).Members.Count;
+        await FailsAsync(() => cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "not a url" } }, Deadline).ResponseAsync, StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid");
+        await FailsAsync(() => cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.1:1", "http://127.0.0.1:2" } }, Deadline).ResponseAsync, StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid");
+        await FailsAsync(() => cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = 42 }, Deadline).ResponseAsync, StatusCode.NotFound, "etcdserver: member not found");
+        var learner = await Assert.ThrowsAsync<RpcException>(() => cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.1:1" }, IsLearner = true }, Deadline).ResponseAsync);
+        Assert.Equal(StatusCode.Unimplemented, learner.StatusCode);
+        Assert.Equal(before, (await cluster.MemberListAsync(new MemberListRequest(), Deadline)).Members.Count);
     }
 
     [Fact]

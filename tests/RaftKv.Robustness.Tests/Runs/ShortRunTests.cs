@@ -78,6 +78,23 @@ public sealed class ShortRunTests(ITestOutputHelper output)
         Assert.True(check.Valid, check.Summary);
     }
 
+    /// <summary>
+    /// Members removed (the leader among them) and added back on an empty data folder while clients read, write and
+    /// cas, between kills: nothing acknowledged is lost, and the register stays linearizable.
+    /// </summary>
+    [Fact]
+    public async Task Register_under_membership_changes_and_kills_is_linearizable()
+    {
+        string? nemesis = null;
+        var check = await RunAsync("register-membership", new RunOptions { Workload = "register", Nemesis = ["membership", "kill"], Seed = 11, RetryUnknown = true },
+            folder => nemesis = File.ReadAllText(Path.Combine(folder, "nemesis.jsonl")));
+        Assert.True(check.Valid, check.Summary);
+        AssertOnlyUnresolvedWritesAreUnknown(check);
+        Assert.Contains("member-replace-", nemesis, StringComparison.Ordinal);
+        Assert.DoesNotContain("-not-removed", nemesis, StringComparison.Ordinal);
+        Assert.DoesNotContain("member-add-failed", nemesis, StringComparison.Ordinal);
+    }
+
     /// <summary>Teeth: local reads on a partitioned node are stale, and the checker must say so.</summary>
     [Fact]
     public async Task Local_reads_under_partitions_are_caught_as_not_linearizable()
@@ -117,7 +134,8 @@ public sealed class ShortRunTests(ITestOutputHelper output)
         Assert.True(retries.Resolved > 0, $"No retry settled an unknown write: {retries}.");
     }
 
-    private async Task<CheckResult> RunAsync(string name, RunOptions options)
+    /// <param name="inspect">Reads the run folder before it is deleted: the nemesis log, say.</param>
+    private async Task<CheckResult> RunAsync(string name, RunOptions options, Action<string>? inspect = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"{TestCluster.Marker}jepsen-{name}-{Guid.NewGuid():N}");
         using var log = new StringWriter();
@@ -125,6 +143,7 @@ public sealed class ShortRunTests(ITestOutputHelper output)
         try
         {
             check = await new Runner(options with { Out = folder, TimeLimit = TimeSpan.FromSeconds(25), Rate = 40 }, log).RunAsync();
+            inspect?.Invoke(folder);
             return check;
         }
         finally

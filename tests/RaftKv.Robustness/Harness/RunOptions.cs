@@ -6,7 +6,7 @@ namespace RaftKv.Robustness.Harness;
 /// <summary>The knobs of one robustness run, from the command line of <c>scripts/jepsen.sh</c>.</summary>
 public sealed record RunOptions
 {
-    public static readonly IReadOnlyList<string> NemesisKinds = ["partition", "kill", "pause"];
+    public static readonly IReadOnlyList<string> NemesisKinds = ["partition", "kill", "pause", "membership"];
 
     /// <summary>
     /// <c>register</c> (read, write, compare-and-set on a few hot keys), <c>set</c> (unique adds) or <c>bank</c>
@@ -15,7 +15,7 @@ public sealed record RunOptions
     /// </summary>
     public string Workload { get; init; } = "register";
 
-    /// <summary>Fault kinds the nemesis draws from: partition, kill, pause. Empty: no faults.</summary>
+    /// <summary>Fault kinds the nemesis draws from: partition, kill, pause, membership (a member removed, then added back on an empty data folder). Empty: no faults.</summary>
     public IReadOnlyList<string> Nemesis { get; init; } = [];
 
     public TimeSpan TimeLimit { get; init; } = TimeSpan.FromSeconds(60);
