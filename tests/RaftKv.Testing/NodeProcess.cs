@@ -82,24 +82,11 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
     }
 
     /// <summary>Waits for the process to exit by itself; returns its exit code.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        var running = process ?? throw new InvalidOperationException($"{id} was never started.");
-        using var patience = new CancellationTokenSource(timeout);
-        try
-        {
-            await running.WaitForExitAsync(patience.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            throw new TimeoutException($"{id} did not exit by itself within {timeout.TotalSeconds:0} s.");
-        }
-
-        return running.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(TimeSpan timeout)
+        => WaitForExitAsync(process ?? throw new InvalidOperationException($"{id} was never started."), timeout, "by itself");
 
     /// <summary>SIGTERM, the way an orchestrator stops a node, and waits for it to exit; returns its exit code.</summary>
-    public async Task<int> StopAsync(TimeSpan timeout)
+    public Task<int> StopAsync(TimeSpan timeout)
     {
         if (process is not { HasExited: false } running)
         {
@@ -107,6 +94,11 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
         }
 
         Signal("TERM");
+        return WaitForExitAsync(running, timeout, "after SIGTERM");
+    }
+
+    private async Task<int> WaitForExitAsync(Process running, TimeSpan timeout, string after)
+    {
         using var patience = new CancellationTokenSource(timeout);
         try
         {
@@ -114,7 +106,7 @@ public sealed class NodeProcess(string id, Uri url, Uri grpcUrl, string director
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"{id} did not exit within {timeout.TotalSeconds:0} s of SIGTERM.");
+            throw new TimeoutException($"{id} did not exit {after} within {timeout.TotalSeconds:0} s.");
         }
 
         return running.ExitCode;

@@ -19,14 +19,17 @@ public sealed class AuthService(EtcdAdapter etcd, Authenticator authenticator) :
     {
         // Answered at once, as etcd does, when the current state already refuses it (etcdctl adds the root role on the second error).
         var auth = await ReadAsync(context);
-        if (!auth.Enabled && !auth.Users.TryGetValue(AuthState.Root, out var root))
+        if (!auth.Enabled)
         {
-            throw EtcdErrors.New(StatusCode.FailedPrecondition, "etcdserver: root user does not exist");
-        }
+            if (!auth.Users.TryGetValue(AuthState.Root, out var root))
+            {
+                throw EtcdErrors.New(StatusCode.FailedPrecondition, "etcdserver: root user does not exist");
+            }
 
-        if (!auth.Enabled && !auth.Users[AuthState.Root].Roles.Contains(AuthState.Root))
-        {
-            throw EtcdErrors.RootRoleMissing();
+            if (!root.Roles.Contains(AuthState.Root))
+            {
+                throw EtcdErrors.RootRoleMissing();
+            }
         }
 
         await ChangeAsync(new Store.Commands.AuthEnableRequest(RandomNumberGenerator.GetBytes(32)), context);
