@@ -103,7 +103,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_data_directory_from_before_membership_changes_keeps_its_members_and_can_change_them()
+    public async Task A_data_directory_from_before_membership_changes_keeps_its_members_and_a_removed_member_comes_back_on_an_empty_folder()
     {
         await using var cluster = await TestCluster.StartAsync(3);
         await cluster.Client("n1").WriteAsync("members/static", "kept");
@@ -132,6 +132,17 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await WaitUntilMembersAsync(cluster, ["n1", "n2"]);
         await cluster.Client("n2").WriteAsync("members/two", "2");
         Assert.Equal("2", await cluster.Client("n1").ReadAsync("members/two"));
+
+        // n3 comes back on an empty data folder. Catching up, it replays its own removal before its new add, and must not leave for it.
+        var n3 = (await cluster.StatusAsync("n1")).Members.Count == 2 ? new { id = "n3", url = cluster.Url("n3"), peerUrl = cluster.PeerUrl("n3"), grpcUrl = cluster.GrpcUrl("n3") } : null;
+        Directory.Delete(cluster.DataDirectory("n3"), recursive: true);
+        cluster.AddArguments("n3", "--join");
+        cluster.Start("n3");
+        await WaitUntilMembershipChangesAsync(cluster);
+        await Http.EnsureAsync(await cluster.Client("n2").PostAsJsonAsync("/v1/members", n3), HttpStatusCode.Created);
+        await WaitUntilMembersAsync(cluster, ["n1", "n2", "n3"]);
+        Assert.Equal("2", await cluster.Client("n3").ReadAsync("members/two"));
+        Assert.True(cluster.RunningIds.Contains("n3"), cluster.LogTail("n3"));
     }
 
     [Fact]

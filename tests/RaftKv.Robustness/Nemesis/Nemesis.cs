@@ -142,12 +142,11 @@ public sealed class Nemesis(TestCluster cluster, IReadOnlyList<string> kinds, Ti
     {
         var others = cluster.Ids.Where(id => id != victim).ToList();
         var member = new { id = victim, url = cluster.Url(victim).ToString(), peerUrl = cluster.PeerUrl(victim).ToString(), grpcUrl = cluster.GrpcUrl(victim).ToString() };
-        var removed = await SendUntilAsync(others, client => client.DeleteAsync($"/v1/members/{victim}"), [HttpStatusCode.OK, HttpStatusCode.Accepted])
-                      && await VotingOnMajorityAsync(others, victim, voting: false);
-        if (!removed)
+        var (sent, answer) = await SendUntilAsync(others, client => client.DeleteAsync($"/v1/members/{victim}"), [HttpStatusCode.OK, HttpStatusCode.Accepted]);
+        if (!sent || !await VotingOnMajorityAsync(others, victim, voting: false))
         {
             // Never wiped while it might vote: it stays as it is, and the heal adds it again if the directory dropped it.
-            return new Fault($"{name}-not-removed", [victim], () => AddBackAsync(others, victim, member));
+            return new Fault($"{name}-not-removed ({(sent ? "still voting" : answer)})", [victim], () => AddBackAsync(others, victim, member));
         }
 
         // It shuts itself down once removed; one still up after that is stopped.
@@ -176,21 +175,25 @@ public sealed class Nemesis(TestCluster cluster, IReadOnlyList<string> kinds, Ti
 
     private async Task AddBackAsync(IReadOnlyList<string> others, string victim, object member)
     {
-        if (await SendUntilAsync(others, client => client.PostAsJsonAsync("/v1/members", member), [HttpStatusCode.Created, HttpStatusCode.Accepted])
-            && await VotingOnMajorityAsync(others, victim, voting: true))
+        var (sent, answer) = await SendUntilAsync(others, client => client.PostAsJsonAsync("/v1/members", member), [HttpStatusCode.Created, HttpStatusCode.Accepted]);
+        if (sent && await VotingOnMajorityAsync(others, victim, voting: true))
         {
             return;
         }
 
         // Left out: a joiner that is not a member knows no leader, and would hold up the final settling.
-        log.Record("start", "member-add-failed", [victim]);
+        log.Record("start", $"member-add-failed ({(sent ? "not voting" : answer)})", [victim]);
         cluster.Kill(victim);
     }
 
-    /// <summary>Sends a membership change through one member after another until one answers with an expected status, or the deadline.</summary>
-    private async Task<bool> SendUntilAsync(IReadOnlyList<string> through, Func<HttpClient, Task<HttpResponseMessage>> send, HttpStatusCode[] expected)
+    /// <summary>
+    /// Sends a membership change through one member after another until one answers with an expected status,
+    /// or the deadline; with the last answer, to say why it failed.
+    /// </summary>
+    private async Task<(bool Sent, string LastAnswer)> SendUntilAsync(IReadOnlyList<string> through, Func<HttpClient, Task<HttpResponseMessage>> send, HttpStatusCode[] expected)
     {
         var deadline = Stopwatch.StartNew();
+        var last = "no answer";
         for (var attempt = 0; deadline.Elapsed < MembershipTimeout; attempt++)
         {
             var id = through[attempt % through.Count];
@@ -199,18 +202,21 @@ public sealed class Nemesis(TestCluster cluster, IReadOnlyList<string> kinds, Ti
                 using var response = await send(cluster.Client(id));
                 if (expected.Contains(response.StatusCode))
                 {
-                    return true;
+                    return (true, "");
                 }
+
+                last = $"{id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 // That member is down, or cut off: the next one is asked.
+                last = $"{id}: {e.Message}";
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
 
-        return false;
+        return (false, last);
     }
 
     /// <summary>
