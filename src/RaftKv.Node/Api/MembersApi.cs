@@ -81,9 +81,7 @@ public static class MembersApi
 
         var removed = view.Directory.State.Removed.TryGetValue(id, out var record) ? MemberDirectory.FromRecord(record) : null;
         var gone = removed is null || await changes.WaitForVotingAsync(removed.PeerUrl, voting: false, Deadline.After(options.Value.RequestTimeout), context.RequestAborted);
-        return removed is null
-            ? TypedResults.Json(new RemovedResponse(id, Voting: false), statusCode: StatusCodes.Status200OK)
-            : TypedResults.Json(new RemovedResponse(id, Voting: !gone), statusCode: gone ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
+        return TypedResults.Json(new RemovedResponse(id, Voting: !gone), statusCode: gone ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
     }
 
     private static bool IsApplied(ProposalResult result) => result is { Status: ProposalStatus.Completed, Outcome.Status: CommandStatus.Applied };

@@ -47,7 +47,8 @@ public sealed partial class MemberAdvertisements(ClusterView view, IOptions<Raft
 
     /// <summary>The format each voter advertised when last asked, by member id; null for a member never reached.</summary>
     public IReadOnlyDictionary<string, int?> ByMember
-        => view.Raft.Members.ToDictionary(IdOf, m => !m.IsRemote ? CommandCodec.FormatVersion : known.TryGetValue(IdOf(m), out var format) ? format : (int?)null);
+        => view.Raft.Members.Select(m => (Id: IdOf(m), m.IsRemote))
+            .ToDictionary(m => m.Id, m => !m.IsRemote ? CommandCodec.FormatVersion : known.TryGetValue(m.Id, out var format) ? format : (int?)null);
 
     /// <summary>A voter's id in the directory, or its address if the directory does not name it (yet).</summary>
     private string IdOf(DotNext.Net.Cluster.IClusterMember member)

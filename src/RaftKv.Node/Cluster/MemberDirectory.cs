@@ -47,12 +47,10 @@ public sealed class MemberDirectory(ClusterDefinition definition, KvStateMachine
     public ClusterMember? Find(string id) => Members.FirstOrDefault(m => m.Id == id);
 
     /// <summary>The member whose peer URL is <paramref name="peerUrl"/>, if any.</summary>
-    public ClusterMember? FindByPeerUrl(Uri peerUrl) => Members.FirstOrDefault(m => SamePeer(m.PeerUrl, peerUrl));
+    public ClusterMember? FindByPeerUrl(Uri peerUrl) => Members.FirstOrDefault(m => ClusterDefinition.SameEndpoint(m.PeerUrl, peerUrl));
 
     /// <summary>True once the directory says this member was removed, and not added again.</summary>
     public bool WasRemoved(string id) => State.Removed.ContainsKey(id) && !State.Members.ContainsKey(id);
-
-    public static bool SamePeer(Uri a, Uri b) => a.Port == b.Port && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
 
     public static MemberRecord ToRecord(ClusterMember member)
         => new(member.Id, member.IsStarted ? Text(member.Url) : "", Text(member.PeerUrl), member.GrpcUrl is { } grpc ? Text(grpc) : "");

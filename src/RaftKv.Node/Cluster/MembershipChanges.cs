@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using RaftKv.Node.Configuration;
 using RaftKv.Node.Etcd;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Membership;
@@ -27,7 +28,7 @@ public sealed class MembershipChanges(ClusterView view, MemberDirectory director
         => writes.WriteAsync(new WriteCommand(requestId ?? EtcdAdapter.FreshRequestId(), request));
 
     /// <summary>Whether this node's copy of DotNext's configuration has the member at <paramref name="peerUrl"/> voting.</summary>
-    public bool IsVoting(Uri peerUrl) => view.Raft.Members.Any(m => m.EndPoint is UriEndPoint endpoint && MemberDirectory.SamePeer(endpoint.Uri, peerUrl));
+    public bool IsVoting(Uri peerUrl) => view.Raft.Members.Any(m => m.EndPoint is UriEndPoint endpoint && ClusterDefinition.SameEndpoint(endpoint.Uri, peerUrl));
 
     /// <summary>Waits until the member at <paramref name="peerUrl"/> votes (or no longer does) as this node sees it; false at the deadline.</summary>
     public async Task<bool> WaitForVotingAsync(Uri peerUrl, bool voting, Deadline deadline, CancellationToken token)

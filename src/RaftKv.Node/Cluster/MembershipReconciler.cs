@@ -1,5 +1,6 @@
 using DotNext.Net.Cluster.Consensus.Raft.Http;
 using Microsoft.AspNetCore.Connections;
+using RaftKv.Node.Configuration;
 
 namespace RaftKv.Node.Cluster;
 
@@ -62,7 +63,7 @@ public sealed partial class MembershipReconciler(ClusterView view, MemberDirecto
         foreach (var removed in state.Removed.Values)
         {
             var peerUrl = new Uri(removed.PeerUrl);
-            if (voters.Any(v => MemberDirectory.SamePeer(v, peerUrl)) && !state.Members.Values.Any(m => MemberDirectory.SamePeer(new Uri(m.PeerUrl), peerUrl)))
+            if (voters.Any(v => ClusterDefinition.SameEndpoint(v, peerUrl)) && !state.Members.Values.Any(m => ClusterDefinition.SameEndpoint(new Uri(m.PeerUrl), peerUrl)))
             {
                 LogRemoving(logger, removed.Id, peerUrl);
                 var done = await raft.RemoveMemberAsync(peerUrl, token);
@@ -75,7 +76,7 @@ public sealed partial class MembershipReconciler(ClusterView view, MemberDirecto
         foreach (var member in state.Members.Values)
         {
             var peerUrl = new Uri(member.PeerUrl);
-            if (voters.Any(v => MemberDirectory.SamePeer(v, peerUrl)) || (backoff.TryGetValue(member.Id, out var wait) && wait.Next > now))
+            if (voters.Any(v => ClusterDefinition.SameEndpoint(v, peerUrl)) || (backoff.TryGetValue(member.Id, out var wait) && wait.Next > now))
             {
                 continue;
             }

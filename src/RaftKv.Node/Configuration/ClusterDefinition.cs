@@ -80,10 +80,6 @@ public sealed class ClusterDefinition
         => Members.FirstOrDefault(m => m.Id == id)
            ?? throw new NodeConfigurationException($"Node id '{id}' is not a member of the cluster (members: {string.Join(", ", Members.Select(m => m.Id))}).");
 
-    /// <summary>The member whose peer URL is <paramref name="peerUrl"/>, if any.</summary>
-    public ClusterMember? FindByPeerUrl(Uri peerUrl)
-        => Members.FirstOrDefault(m => m.PeerUrl.Port == peerUrl.Port && string.Equals(m.PeerUrl.Host, peerUrl.Host, StringComparison.OrdinalIgnoreCase));
-
     /// <exception cref="NodeConfigurationException">The file is missing or does not describe a valid cluster.</exception>
     public static ClusterDefinition Load(string path)
     {
@@ -172,7 +168,8 @@ public sealed class ClusterDefinition
         return parsed;
     }
 
-    private static bool SameEndpoint(Uri a, Uri b)
+    /// <summary>Whether two URLs name the same listener: the same host (in any case) and port.</summary>
+    public static bool SameEndpoint(Uri a, Uri b)
         => a.Port == b.Port && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
 
     private static Uri ParseUrl(string? value, string what, string source)

@@ -13,7 +13,7 @@ public sealed class ClusterDefinitionTests
 
         Assert.Equal(cluster["n1"].Url, cluster["n1"].PeerUrl);
         Assert.Equal(new Uri("http://127.0.0.1:8002"), cluster["n2"].PeerUrl);
-        Assert.Equal("n2", cluster.FindByPeerUrl(new Uri("http://127.0.0.1:8002/"))?.Id);
+        Assert.Equal("n2", cluster.Members.Single(m => ClusterDefinition.SameEndpoint(m.PeerUrl, new Uri("http://127.0.0.1:8002/"))).Id);
     }
 
     [Fact]

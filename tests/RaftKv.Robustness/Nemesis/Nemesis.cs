@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using RaftKv.Node.Configuration;
 using RaftKv.Testing;
 
 namespace RaftKv.Robustness.Nemesis;
@@ -230,7 +231,7 @@ public sealed class Nemesis(TestCluster cluster, IReadOnlyList<string> kinds, Ti
         while (deadline.Elapsed < MembershipTimeout)
         {
             var statuses = await Task.WhenAll(others.Select(cluster.TryStatusAsync));
-            var agreeing = statuses.Count(s => s is not null && s.Voters.Any(v => v.Port == peerUrl.Port && v.Host == peerUrl.Host) == voting);
+            var agreeing = statuses.Count(s => s is not null && s.Voters.Any(v => ClusterDefinition.SameEndpoint(v, peerUrl)) == voting);
             if (agreeing >= (others.Count / 2) + 1)
             {
                 return true;
