@@ -68,8 +68,15 @@ public sealed class MultiHostTests(ITestOutputHelper output)
                 return true;
             }, TimeSpan.FromSeconds(120));
 
-            var (_, statusJson, _) = await CurlAsync($"{Url(addresses["n1"], ClientPort)}/v1/status");
-            var status = JsonDocument.Parse(statusJson).RootElement;
+            // A follower sees another member as available only after its next exchange with it (a format refresh, every
+            // 5 s): one that failed while that member was still starting leaves it unavailable until then.
+            JsonElement status = default;
+            await TestCluster.WaitUntilAsync("n1 to see every member available", async () =>
+            {
+                var (_, statusJson, _) = await CurlAsync($"{Url(addresses["n1"], ClientPort)}/v1/status");
+                status = JsonDocument.Parse(statusJson).RootElement;
+                return status.GetProperty("members").EnumerateArray().All(member => member.GetProperty("status").GetString() is "self" or "available");
+            }, TimeSpan.FromSeconds(30));
             var leader = status.GetProperty("leader").GetProperty("id").GetString()!;
             var follower = ids.First(id => id != leader);
             var other = ids.First(id => id != leader && id != follower);
