@@ -50,7 +50,7 @@ public class DiskFlushBenchmarks : IAsyncDisposable
         dsyncFile = File.OpenHandle(Path.Combine(directory.FullName, "dsync"), FileMode.Create, FileAccess.Write, FileShare.None, FileOptions.WriteThrough, FileBytes);
         Random.Shared.NextBytes(block);
 
-        stateMachine = new KvStateMachine(directory.CreateSubdirectory("snapshots"), new SnapshotPolicy(1_000_000, long.MaxValue, 0), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance), NullLogger<KvStateMachine>.Instance);
+        stateMachine = new KvStateMachine(directory.CreateSubdirectory("snapshots"), new SnapshotPolicy(1_000_000, long.MaxValue, 0), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance), BenchMetrics.Create(), NullLogger<KvStateMachine>.Instance);
         log = new DurableWriteAheadLog(
             new WriteAheadLog.Options
             {

@@ -49,7 +49,7 @@ public class WatchBenchmarks : IDisposable
 
         watchedKeys = [.. Enumerable.Range(0, Puts).Select(i => Encoding.UTF8.GetBytes($"watched/{i:D3}"))];
         otherKeys = [.. Enumerable.Range(0, Puts).Select(i => Encoding.UTF8.GetBytes(TestData.Key(i)))];
-        hub = new WatchHub(store, TimeProvider.System, TimeSpan.FromHours(1));
+        hub = new WatchHub(store, TimeProvider.System, TimeSpan.FromHours(1), BenchMetrics.Create());
         var start = store.View.Revision + 1;
         for (var i = 0; i < Watchers; i++)
         {

@@ -20,6 +20,7 @@ using RaftKv.Node.Configuration;
 using RaftKv.Node.Etcd;
 using RaftKv.Node.Health;
 using RaftKv.Node.Leases;
+using RaftKv.Node.Metrics;
 using RaftKv.Node.Raft;
 using RaftKv.Node.Security;
 using RaftKv.Node.Shutdown;
@@ -37,6 +38,7 @@ public static partial class NodeSetup
         ["--cluster"] = "RaftKv:ClusterFile",
         ["--data"] = "RaftKv:DataDirectory",
         ["--join"] = "RaftKv:Join",
+        ["--log-format"] = "RaftKv:LogFormat",
     };
 
     /// <summary>The switches that may stand alone, meaning true.</summary>
@@ -72,6 +74,15 @@ public static partial class NodeSetup
         var peerTrust = PeerTrust.Load(options.PeerTls, cluster);
         var peerHandler = PeerConnections.HandlerFactory(options, peerTrust);
         var clientTrust = ClientTrust.Load(options.ClientTls, self, peerListenUrl);
+        var metricsUrl = CheckMetricsUrl(options.MetricsUrl, [self.Url, peerListenUrl, .. self.GrpcUrl is { } g ? [g] : Array.Empty<Uri>()]);
+        if (options.LogFormat == "json")
+        {
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+            });
+        }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -97,6 +108,11 @@ public static partial class NodeSetup
                 // etcd's clients speak HTTP/2 without TLS from the first byte, which Kestrel serves only on a port that speaks nothing else.
                 Listen(kestrel, grpcUrl, HttpProtocols.Http2, peerTrust: null, sharedPort: false, clients, clientTrust);
             }
+
+            if (metricsUrl is not null)
+            {
+                Listen(kestrel, metricsUrl, HttpProtocols.Http1, peerTrust: null, sharedPort: false, clients: null, clientTrust: null);
+            }
         });
 
         // Kestrel's socket transport, wrapped so that a draining node can close its client ports alone.
@@ -121,6 +137,7 @@ public static partial class NodeSetup
         }
 
         builder.Services.AddSingleton<Authenticator>();
+        builder.Services.AddRaftKvMetrics();
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton<MemberDirectory>();
         builder.Services.AddSingleton(sp => new ClusterView(sp, sp.GetRequiredService<MemberDirectory>(), self, peerListenUrl));
@@ -145,7 +162,7 @@ public static partial class NodeSetup
         builder.Services.AddHostedService<MemberPublisher>();
         builder.Services.AddHostedService<RemovalWatch>();
         builder.Services.AddHostedService<DiskSpaceMonitor>();
-        builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>(), options.WatchProgressInterval));
+        builder.Services.AddSingleton(sp => new WatchHub(sp.GetRequiredService<KvStateMachine>().Store, sp.GetRequiredService<TimeProvider>(), options.WatchProgressInterval, sp.GetRequiredService<NodeMetrics>()));
         builder.Services.AddSingleton<LeaseKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseKeeper>());
         builder.Services.AddEtcdApi(options.MaxValueBytes);
@@ -181,7 +198,7 @@ public static partial class NodeSetup
         // In place of UseStateMachine<T>: the same registrations, with the log that flushes follower appends.
         var snapshotPolicy = new SnapshotPolicy(options.SnapshotEntryInterval, options.SnapshotByteInterval, options.SnapshotCatchUpEntries);
         builder.Services.AddSingleton<FatalStop>();
-        builder.Services.AddSingleton(sp => new KvStateMachine(new DirectoryInfo(Path.Combine(dataDirectory, "snapshots")), snapshotPolicy, sp.GetRequiredService<FatalStop>(), sp.GetRequiredService<ILogger<KvStateMachine>>()));
+        builder.Services.AddSingleton(sp => new KvStateMachine(new DirectoryInfo(Path.Combine(dataDirectory, "snapshots")), snapshotPolicy, sp.GetRequiredService<FatalStop>(), sp.GetRequiredService<NodeMetrics>(), sp.GetRequiredService<ILogger<KvStateMachine>>()));
         builder.Services.AddSingleton<IStateMachine>(sp => sp.GetRequiredService<KvStateMachine>());
         var logOptions = new WriteAheadLog.Options
         {
@@ -265,6 +282,8 @@ public static partial class NodeSetup
         var peerPort = view.PeerListenUrl.Port;
         var access = app.Services.GetRequiredService<PeerAccess>();
         var shutdown = app.Services.GetRequiredService<GracefulShutdown>();
+        ObserveNode(app.Services);
+        app.UseRequestMetrics(apiPort == peerPort ? null : peerPort);
 
         // A draining node's answers close their HTTP/1.1 connections, so that each client's next request goes to another member.
         app.Use((context, next) =>
@@ -327,6 +346,7 @@ public static partial class NodeSetup
                 ? Problems.BadRequest("The path has a '.' or '..' segment, which the server would remove before routing; keys are read as sent, so such a path is refused. A key may contain dots, but not as a whole segment.").ExecuteAsync(context)
                 : next(context));
 
+        app.MapRaftKvMetrics(app.Services.GetRequiredService<IOptions<RaftKvOptions>>().Value.MetricsUrl?.Port);
         app.UseStatusCodePages();
         app.UseRaftKvAuthentication(app.Services.GetService<ClientTrust>());
         app.MapInternalApi();
@@ -342,6 +362,42 @@ public static partial class NodeSetup
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return true;
+    }
+
+    private static void ObserveNode(IServiceProvider services)
+    {
+        var view = services.GetRequiredService<ClusterView>();
+        var writes = services.GetRequiredService<WriteCoordinator>();
+        var store = services.GetRequiredService<KvStateMachine>().Store;
+        var watches = services.GetRequiredService<WatchHub>();
+        services.GetRequiredService<NodeMetrics>().Observe(new NodeGauges(
+            QueuedWrites: () => writes.QueuedWrites,
+            ApplyLag: () => Math.Max(0, view.Log.LastCommittedEntryIndex - view.Log.LastAppliedIndex),
+            RememberedRequestIds: () => store.RememberedRequestIds.All,
+            Watchers: () => watches.Watchers,
+            Leases: () => store.View.Leases.Count));
+    }
+
+    /// <summary>The metrics URL, if set: plain HTTP, on a port of its own.</summary>
+    /// <exception cref="NodeConfigurationException">It is not plain HTTP, or its port serves something else.</exception>
+    private static Uri? CheckMetricsUrl(Uri? metricsUrl, IEnumerable<Uri> taken)
+    {
+        if (metricsUrl is null)
+        {
+            return null;
+        }
+
+        if (metricsUrl.Scheme != Uri.UriSchemeHttp || metricsUrl.AbsolutePath != "/")
+        {
+            throw new NodeConfigurationException($"RaftKv:MetricsUrl must be a plain http:// address with no path, such as http://127.0.0.1:9100; it is '{metricsUrl}'.");
+        }
+
+        if (taken.Any(url => url.Port == metricsUrl.Port))
+        {
+            throw new NodeConfigurationException($"RaftKv:MetricsUrl uses port {metricsUrl.Port}, which this member's client, peer or gRPC URL already uses; give it a port of its own.");
+        }
+
+        return metricsUrl;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The client URL {Url} also serves Raft and /internal/v1: any client that reaches it can send Raft messages and propose commands. Give this member a peerUrl of its own in the cluster file, on a network clients cannot reach.")]

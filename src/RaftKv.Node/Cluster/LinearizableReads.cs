@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Metrics;
 
 namespace RaftKv.Node.Cluster;
 
@@ -43,6 +44,7 @@ public sealed class LinearizableReads
     private readonly MemberAdvertisements advertised;
     private readonly PeerClient peers;
     private readonly RaftKvOptions options;
+    private readonly NodeMetrics metrics;
     private readonly SharedRound<long> readIndexRounds;
     private readonly SharedRound<long> leaseReadIndexRounds;
     private readonly SharedRound<long> leadershipRounds;
@@ -50,14 +52,15 @@ public sealed class LinearizableReads
     private Lease? lease;
     private int waitingReads;
 
-    public LinearizableReads(ClusterView view, MemberAdvertisements advertised, PeerClient peers, IOptions<RaftKvOptions> options)
+    public LinearizableReads(ClusterView view, MemberAdvertisements advertised, PeerClient peers, IOptions<RaftKvOptions> options, NodeMetrics metrics)
     {
         this.view = view;
         this.advertised = advertised;
         this.peers = peers;
         this.options = options.Value;
-        readIndexRounds = new SharedRound<long>(() => FetchReadIndexAsync(allowLease: false));
-        leaseReadIndexRounds = new SharedRound<long>(() => FetchReadIndexAsync(allowLease: true));
+        this.metrics = metrics;
+        readIndexRounds = new SharedRound<long>(() => FetchReadIndexAsync(allowLease: false), metrics.ReadIndexRound);
+        leaseReadIndexRounds = new SharedRound<long>(() => FetchReadIndexAsync(allowLease: true), metrics.ReadIndexRound);
         leadershipRounds = new SharedRound<long>(ConfirmLeadershipAsync);
         leaseTicks = (long)(TimeSpan.FromMilliseconds(this.options.ElectionTimeoutMs * LeaseFraction).TotalSeconds * Stopwatch.Frequency);
     }
@@ -83,7 +86,7 @@ public sealed class LinearizableReads
         try
         {
             var readIndex = allowLease && TryReadIndexFromLease() is { } leased
-                ? leased
+                ? Leased(leased)
                 : await (allowLease ? leaseReadIndexRounds : readIndexRounds).JoinAsync().WaitAsync(deadline.Remaining, token);
             await view.Log.WaitForApplyAsync(readIndex, token).AsTask().WaitAsync(deadline.Remaining, token);
         }
@@ -100,9 +103,14 @@ public sealed class LinearizableReads
     /// <summary>For a follower's read-index request: a confirmed index if this node is a ready leader, else null.</summary>
     public async Task<long?> ConfirmReadIndexAsLeaderAsync(bool allowLease)
     {
-        if (allowLease && TryReadIndexFromLease() is { } leased)
+        if (allowLease)
         {
-            return leased;
+            var leased = TryReadIndexFromLease();
+            metrics.LeaseRead(hit: leased is not null);
+            if (leased is not null)
+            {
+                return leased;
+            }
         }
 
         try
@@ -113,6 +121,13 @@ public sealed class LinearizableReads
         {
             return null;
         }
+    }
+
+    /// <summary>A read this leader served under its lease without a round.</summary>
+    private long Leased(long readIndex)
+    {
+        metrics.LeaseRead(hit: true);
+        return readIndex;
     }
 
     /// <summary>The commit index, if this node leads under a lease that holds now.</summary>

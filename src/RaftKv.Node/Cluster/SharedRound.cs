@@ -6,32 +6,37 @@ namespace RaftKv.Node.Cluster;
 /// next run, which starts when the current one ends.
 /// </summary>
 /// <remarks>That guarantee is what makes a shared ReadIndex round safe for every reader in it.</remarks>
-public sealed class SharedRound<T>(Func<Task<T>> operation)
+/// <param name="operation">The operation.</param>
+/// <param name="ran">Told, after each run, how many callers shared it.</param>
+public sealed class SharedRound<T>(Func<Task<T>> operation, Action<int>? ran = null)
 {
     private readonly Lock sync = new();
     private bool running;
     private TaskCompletionSource<T>? next;
+    private int joined;
 
     public Task<T> JoinAsync()
     {
         TaskCompletionSource<T> participants;
+        int count;
         lock (sync)
         {
             participants = next ??= new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            joined++;
             if (running)
             {
                 return participants.Task;
             }
 
             running = true;
-            next = null;
+            (next, count, joined) = (null, joined, 0);
         }
 
-        _ = RunAsync(participants);
+        _ = RunAsync(participants, count);
         return participants.Task;
     }
 
-    private async Task RunAsync(TaskCompletionSource<T> participants)
+    private async Task RunAsync(TaskCompletionSource<T> participants, int count)
     {
         while (true)
         {
@@ -44,6 +49,7 @@ public sealed class SharedRound<T>(Func<Task<T>> operation)
                 participants.SetException(e);
             }
 
+            ran?.Invoke(count);
             lock (sync)
             {
                 if (next is null)
@@ -53,7 +59,7 @@ public sealed class SharedRound<T>(Func<Task<T>> operation)
                 }
 
                 participants = next;
-                next = null;
+                (next, count, joined) = (null, joined, 0);
             }
         }
     }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using RaftKv.Node.Configuration;
+using RaftKv.Node.Metrics;
 using RaftKv.Node.Raft;
 using RaftKv.Store.Commands;
 
@@ -55,6 +57,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     private readonly DiskSpace disk;
     private readonly RaftKvOptions options;
     private readonly TimeSpan commitReserve;
+    private readonly NodeMetrics metrics;
     private readonly ILogger<WriteCoordinator> logger;
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim inFlight = new(MaxBatchesInFlight);
@@ -62,11 +65,12 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     private int queuedWrites;
     private long queuedBytes;
 
-    public WriteCoordinator(IProposer proposer, DiskSpace disk, IOptions<RaftKvOptions> options, ILogger<WriteCoordinator> logger)
+    public WriteCoordinator(IProposer proposer, DiskSpace disk, IOptions<RaftKvOptions> options, NodeMetrics metrics, ILogger<WriteCoordinator> logger)
     {
         this.proposer = proposer;
         this.disk = disk;
         this.options = options.Value;
+        this.metrics = metrics;
         this.logger = logger;
         commitReserve = this.options.RequestTimeout * CommitShare;
         batching = Task.Run(BatchLoopAsync);
@@ -88,6 +92,9 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
     /// <summary>No write waits in the queue or in a batch being proposed or forwarded.</summary>
     /// <remarks>A batch takes its slot before it takes its writes from the queue, so none is missed in between.</remarks>
     public bool IsIdle => Volatile.Read(ref queuedWrites) == 0 && inFlight.CurrentCount == MaxBatchesInFlight;
+
+    /// <summary>Writes waiting to join a batch.</summary>
+    public int QueuedWrites => Volatile.Read(ref queuedWrites);
 
     /// <summary>Gets a client's write committed, through whichever member leads.</summary>
     public Task<ProposalResult> WriteAsync(WriteCommand command)
@@ -153,6 +160,7 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
                 bytes += write.Bytes;
             }
 
+            metrics.WriteBatch(batch.Count);
             _ = ProcessAsync(batch);
         }
     }
@@ -214,8 +222,10 @@ public sealed partial class WriteCoordinator : IAsyncDisposable
                     return;
                 }
 
+                var forwarded = Stopwatch.GetTimestamp();
                 var forwarding = proposer.ForwardAsync(leader, [.. pending.Select(w => w.Command)], [.. pending.Select(w => w.Deadline)]);
                 var results = await AnswerLateAsync(pending, forwarding, $"The write was forwarded to the leader {leader.Id}, which did not answer within its timeout; it may still be applied.");
+                metrics.Forwarded(pending.Count, Stopwatch.GetElapsedTime(forwarded));
                 pending = Answer(pending, results, retry: _ => true);
             }
 

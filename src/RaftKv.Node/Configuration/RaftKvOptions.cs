@@ -154,6 +154,17 @@ public sealed class RaftKvOptions
     /// </summary>
     public Uri? PeerListenUrl { get; set; }
 
+    /// <summary>
+    /// An extra plain-HTTP address that serves only <c>/metrics</c> and <c>/health</c>, as etcd's
+    /// <c>--listen-metrics-urls</c>: for a scraper kept off the client and peer networks. The client
+    /// port serves <c>/metrics</c> either way.
+    /// </summary>
+    public Uri? MetricsUrl { get; set; }
+
+    /// <summary>How the node writes its logs to the console: <c>text</c>, or <c>json</c> (one object per line) for log shippers. Also <c>--log-format</c>.</summary>
+    [RegularExpression("^(text|json)$", ErrorMessage = "must be text or json.")]
+    public string LogFormat { get; set; } = "text";
+
     /// <summary>A local IP address that this node's outgoing cluster connections come from (default: any).</summary>
     public string? PeerSourceAddress { get; set; }
 

@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Diagnostics;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using RaftKv.Node.Metrics;
 using RaftKv.Store;
 using RaftKv.Store.Commands;
 using RaftKv.Store.Snapshots;
@@ -27,7 +29,7 @@ namespace RaftKv.Node.Raft;
 /// through <see cref="FatalStop"/> instead, and the entry is never skipped.
 /// </para>
 /// </remarks>
-public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolicy snapshotPolicy, FatalStop fatal, ILogger<KvStateMachine> logger) : IStateMachine, IAsyncDisposable
+public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolicy snapshotPolicy, FatalStop fatal, NodeMetrics metrics, ILogger<KvStateMachine> logger) : IStateMachine, IAsyncDisposable
 {
     /// <summary>How much of a snapshot being written may wait in the page cache for the disk.</summary>
     private const int SnapshotFlushBytes = 4 << 20;
@@ -196,6 +198,7 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
     {
         var final = Path.Combine(location.FullName, SnapshotFile.NameFor(index, term));
         var temporary = final + SnapshotFile.TemporarySuffix;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
@@ -223,6 +226,7 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
                 written = new SnapshotFile(new FileInfo(final), index, term);
             }
 
+            metrics.Snapshot("written", Stopwatch.GetElapsedTime(started));
             LogSnapshotWritten(logger, index, state.View.Revision);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException)
@@ -242,6 +246,7 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
         // An older snapshot still being written must not be published after this newer one.
         await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
+        var started = Stopwatch.GetTimestamp();
         var installed = new SnapshotFile(new FileInfo(Path.Combine(location.FullName, SnapshotFile.NameFor(entry.Index, entry.Term))), entry.Index, entry.Term);
         var temporary = installed.File.FullName + SnapshotFile.TemporarySuffix;
         try
@@ -286,6 +291,7 @@ public sealed partial class KvStateMachine(DirectoryInfo location, SnapshotPolic
         }
 
         Interlocked.Increment(ref this.installed);
+        metrics.Snapshot("installed", Stopwatch.GetElapsedTime(started));
         LogSnapshotInstalled(logger, entry.Index, state.View.Revision);
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using RaftKv.Node.Metrics;
 using RaftKv.Store;
 using RaftKv.Store.Keyspace;
 using RaftKv.Store.Watch;
@@ -21,6 +22,7 @@ public sealed class WatchHub : IDisposable
     private readonly KeyValueStore store;
     private readonly TimeProvider time;
     private readonly TimeSpan progressInterval;
+    private readonly NodeMetrics metrics;
     private readonly TimeSpan tick;
     private readonly ITimer ticker;
     private TaskCompletionSource applied = NewSignal();
@@ -30,11 +32,13 @@ public sealed class WatchHub : IDisposable
     /// <param name="store">The store whose applied revisions to follow.</param>
     /// <param name="time">The clock for progress events.</param>
     /// <param name="progressInterval">The longest a watch stays silent: it then sends a progress event.</param>
-    public WatchHub(KeyValueStore store, TimeProvider time, TimeSpan progressInterval)
+    /// <param name="metrics">Counts the events handed to watchers.</param>
+    public WatchHub(KeyValueStore store, TimeProvider time, TimeSpan progressInterval, NodeMetrics metrics)
     {
         this.store = store;
         this.time = time;
         this.progressInterval = progressInterval;
+        this.metrics = metrics;
 
         // One timer for all watchers, which check on each wake whether progress is due: a timer per
         // watcher per wait would cost a thousand timer-queue operations for every applied revision.
@@ -87,6 +91,7 @@ public sealed class WatchHub : IDisposable
                     {
                         if (changes.EventsIn(range, prevKv) is { } events)
                         {
+                            metrics.WatchEvents(events.Count);
                             yield return new WatchBatch(changes.Revision, events);
                             lastSent = time.GetTimestamp();
                         }

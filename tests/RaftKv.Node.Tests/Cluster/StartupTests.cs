@@ -194,7 +194,7 @@ public sealed class StartupTests : IDisposable
     private static async Task WriteLogAsync(string data, IEnumerable<byte[]> entries)
     {
         var snapshots = new DirectoryInfo(Path.Combine(data, "snapshots"));
-        var stateMachine = new KvStateMachine(snapshots, new SnapshotPolicy(1_000, long.MaxValue, 0), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance), NullLogger<KvStateMachine>.Instance);
+        var stateMachine = new KvStateMachine(snapshots, new SnapshotPolicy(1_000, long.MaxValue, 0), new FatalStop(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), NullLogger<FatalStop>.Instance), Unit.TestMetrics.Create(), NullLogger<KvStateMachine>.Instance);
         var options = new WriteAheadLog.Options { Location = Path.Combine(data, "wal"), ChunkSize = 16 * 1024 * 1024, HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.XxHash3 };
         await using (stateMachine)
         {

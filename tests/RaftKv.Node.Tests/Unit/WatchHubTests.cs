@@ -17,7 +17,7 @@ public sealed class WatchHubTests : IDisposable
     private readonly WatchHub hub;
     private int nextId;
 
-    public WatchHubTests() => hub = new WatchHub(store, time, TimeSpan.FromSeconds(4));
+    public WatchHubTests() => hub = new WatchHub(store, time, TimeSpan.FromSeconds(4), TestMetrics.Create());
 
     [Fact]
     public async Task A_watch_begins_with_progress_then_sees_each_matching_revision_once_in_order()

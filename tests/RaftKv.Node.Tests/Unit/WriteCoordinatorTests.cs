@@ -153,7 +153,7 @@ public sealed class WriteCoordinatorTests
     }
 
     private static WriteCoordinator NewCoordinator(IProposer proposer, RaftKvOptions options)
-        => new(proposer, new DiskSpace(Path.GetTempPath(), minFreeBytes: 0), Options.Create(options), NullLogger<WriteCoordinator>.Instance);
+        => new(proposer, new DiskSpace(Path.GetTempPath(), minFreeBytes: 0), Options.Create(options), TestMetrics.Create(), NullLogger<WriteCoordinator>.Instance);
 
     /// <summary>Puts one write in each of the coordinator's batch slots, held by the proposer; returns those proposals.</summary>
     private static async Task<List<HeldProposal>> FillBatchSlotsAsync(WriteCoordinator writes, HeldProposer proposer)
