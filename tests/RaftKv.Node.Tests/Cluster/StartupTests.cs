@@ -35,6 +35,14 @@ public sealed class StartupTests : IDisposable
         => await AssertRefusedAsync(["--node", "n1", "--cluster", Path.Combine(folder, "absent.json")], "absent.json' does not exist");
 
     [Fact]
+    public async Task A_metrics_url_on_a_port_the_member_already_uses_is_refused()
+        => await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", Path.Combine(folder, "d"), "--RaftKv:MetricsUrl", "http://127.0.0.1:1"], "RaftKv:MetricsUrl uses port 1");
+
+    [Fact]
+    public async Task An_unknown_log_format_is_refused()
+        => await AssertRefusedAsync(["--node", "n1", "--cluster", clusterFile, "--data", Path.Combine(folder, "d"), "--log-format", "xml"], "RaftKv:LogFormat: must be text or json.");
+
+    [Fact]
     public async Task A_duplicate_member_is_refused()
     {
         var duplicate = Path.Combine(folder, "duplicate.json");

@@ -9,6 +9,7 @@ public sealed class SharedRoundTests
     {
         var runs = 0;
         var gates = new List<TaskCompletionSource<int>>();
+        var shared = new List<int>();
         var round = new SharedRound<int>(() =>
         {
             var gate = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -19,6 +20,12 @@ public sealed class SharedRoundTests
             }
 
             return gate.Task;
+        }, ran: callers =>
+        {
+            lock (shared)
+            {
+                shared.Add(callers);
+            }
         });
 
         var first = round.JoinAsync();
@@ -35,6 +42,10 @@ public sealed class SharedRoundTests
         gates[1].SetResult(2);
         Assert.Equal(2, await second);
         Assert.Equal(2, await third);
+
+        // Each run is reported with the callers it served: one, then the two that arrived during it.
+        await TestWait(() => { lock (shared) { return shared.Count == 2; } });
+        Assert.Equal([1, 2], shared);
     }
 
     [Fact]
