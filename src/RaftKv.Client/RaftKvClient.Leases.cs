@@ -40,7 +40,7 @@ public sealed partial class RaftKvClient
     public async Task<LeaseResult> KeepAliveAsync(long id, int? node = null, CancellationToken token = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Url(node, $"/v1/leases/{id.ToString(CultureInfo.InvariantCulture)}/keepalive", new QueryBuilder()));
-        var (outcome, body, status, detail) = await SendLeaseRequestAsync(request, token);
+        var (outcome, body, status, detail) = await SendQueryAsync(request, token);
         using (body)
         {
             return outcome == LeaseOutcome.Ok
@@ -53,7 +53,7 @@ public sealed partial class RaftKvClient
     public async Task<LeaseTimeToLive> TimeToLiveAsync(long id, int? node = null, CancellationToken token = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Url(node, $"/v1/leases/{id.ToString(CultureInfo.InvariantCulture)}", new QueryBuilder()));
-        var (outcome, body, status, detail) = await SendLeaseRequestAsync(request, token);
+        var (outcome, body, status, detail) = await SendQueryAsync(request, token);
         using (body)
         {
             if (outcome != LeaseOutcome.Ok)
@@ -71,7 +71,7 @@ public sealed partial class RaftKvClient
     public async Task<LeaseList> ListLeasesAsync(int? node = null, CancellationToken token = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Url(node, "/v1/leases", new QueryBuilder()));
-        var (outcome, body, status, detail) = await SendLeaseRequestAsync(request, token);
+        var (outcome, body, status, detail) = await SendQueryAsync(request, token);
         using (body)
         {
             if (outcome != LeaseOutcome.Ok)
@@ -94,8 +94,8 @@ public sealed partial class RaftKvClient
             : new DeleteRangeResult(answer.Outcome, 0, 0, answer.Status, answer.Problem.Detail);
     }
 
-    /// <summary>Sends a lease read or keep-alive: these change no key, so a failure is only a failure.</summary>
-    private async Task<(LeaseOutcome Outcome, JsonDocument? Body, int? Status, string? Detail)> SendLeaseRequestAsync(HttpRequestMessage request, CancellationToken token)
+    /// <summary>Sends a request that changes no key (a read, a lease keep-alive), so that a failure is only a failure.</summary>
+    private async Task<(LeaseOutcome Outcome, JsonDocument? Body, int? Status, string? Detail)> SendQueryAsync(HttpRequestMessage request, CancellationToken token)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(requestTimeout);

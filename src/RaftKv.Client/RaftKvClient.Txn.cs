@@ -15,6 +15,19 @@ public sealed partial class RaftKvClient
             : new TxnResult(answer.Outcome, false, 0, [], false, answer.Status, answer.Problem.Detail);
     }
 
+    /// <summary>
+    /// Runs a transaction given as the JSON body of <c>POST /v1/txn</c> (the README's shape), as a tool that
+    /// reads one from a file does; the server checks it, and bad JSON is <see cref="WriteOutcome.NotApplied"/>.
+    /// </summary>
+    public async Task<TxnResult> TxnAsync(ReadOnlyMemory<byte> json, string? idempotencyKey = null, int? node = null, CancellationToken token = default)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, Url(node, "/v1/txn", new QueryBuilder())) { Content = JsonContent(json.ToArray()) };
+        var answer = await SendWriteAsync(message, idempotencyKey, ParseTxn, token);
+        return answer.Outcome == WriteOutcome.Applied
+            ? answer.Body
+            : new TxnResult(answer.Outcome, false, 0, [], false, answer.Status, answer.Problem.Detail);
+    }
+
     private static TxnResult ParseTxn(JsonElement body)
     {
         if (!body.TryGetProperty("results", out var results) || results.ValueKind != JsonValueKind.Array)

@@ -43,7 +43,7 @@ public sealed partial class RaftKvClient
         while (true)
         {
             var query = keys.Copy();
-            query.Add("fromRevision", reached > 0 ? reached + 1 : null);
+            query.Add("fromRevision", reached > 0 ? reached + 1 : options.FromRevision);
             query.Add("prevKv", options.PrevKv);
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(nodes[server], "/v1/watch" + query));
             var stream = OpenWatchAsync(request, options.IdleTimeout, token);
