@@ -97,6 +97,8 @@ build() {
   echo "building RaftKv.Node (Release) into $bin"
   dotnet build "$root/src/RaftKv.Node/RaftKv.Node.csproj" -c Release -o "$bin" -v quiet -nologo >"$run/build.log" 2>&1 \
     || { cat "$run/build.log" >&2; die "build failed"; }
+  dotnet build "$root/src/RaftKv.Cli/RaftKv.Cli.csproj" -c Release -o "$run/cli" -v quiet -nologo >"$run/build-cli.log" 2>&1 \
+    || { cat "$run/build-cli.log" >&2; die "build of the raftkv tool failed"; }
 }
 
 start_node() {
@@ -222,8 +224,10 @@ case "$cmd" in
     if [ -f "$run/secure" ]; then
       echo "curl:    curl --cacert $run/certs/ca.pem -u root:\$(cat $run/root-password) -X PUT -d v $first/v1/kv/k"
       echo "etcdctl: ETCDCTL_API=3 etcdctl --endpoints=$(sed 's#^#https://#; s#,#,https://#g' <<<"$endpoints") --cacert $run/certs/ca.pem --user root:\$(cat $run/root-password) get k"
+      echo "raftkv:  dotnet $run/cli/raftkv.dll --cluster $cluster_file --cacert $run/certs/ca.pem --user root:\$(cat $run/root-password) status"
     else
       [ -z "$endpoints" ] || echo "etcdctl: ETCDCTL_API=3 etcdctl --endpoints=$endpoints endpoint status -w table"
+      echo "raftkv:  dotnet $run/cli/raftkv.dll --cluster $cluster_file status"
     fi
     ;;
   stop)
