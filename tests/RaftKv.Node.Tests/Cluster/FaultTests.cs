@@ -438,7 +438,8 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{e.Message}\n{lagging}'s log:\n{cluster.LogTail(lagging)}", e);
+            // Both sides: the follower's tail alone (twice "no leader" after an install) did not say why the leader stopped reaching it.
+            throw new TimeoutException($"{e.Message}\n{lagging}'s log:\n{cluster.LogTail(lagging)}\n{leader}'s log:\n{cluster.LogTail(leader)}", e);
         }
 
         return leaderStatus;
