@@ -46,16 +46,20 @@ internal sealed class Printer(CliConsole console, bool json)
         }, status, detail);
 
     /// <summary>A key as JSON: its value as UTF-8 text, or base64 with <c>valueEncoding</c> when it is not text, as the HTTP API does.</summary>
-    public static object Item(KeyValueItem item) => new
+    public static object Item(KeyValueItem item)
     {
-        key = item.Key,
-        value = item.Value is null ? null : Text(item.Value) ?? Convert.ToBase64String(item.Value),
-        valueEncoding = item.Value is not null && Text(item.Value) is null ? "base64" : null,
-        createRevision = item.CreateRevision,
-        modRevision = item.ModRevision,
-        version = item.Version,
-        lease = item.Lease == 0 ? (long?)null : item.Lease,
-    };
+        var text = item.Value is null ? null : Text(item.Value);
+        return new
+        {
+            key = item.Key,
+            value = text ?? (item.Value is null ? null : Convert.ToBase64String(item.Value)),
+            valueEncoding = item.Value is not null && text is null ? "base64" : null,
+            createRevision = item.CreateRevision,
+            modRevision = item.ModRevision,
+            version = item.Version,
+            lease = item.Lease == 0 ? (long?)null : item.Lease,
+        };
+    }
 
     /// <summary>The bytes as text, or null if they are not UTF-8.</summary>
     public static string? Text(byte[] value)
