@@ -25,6 +25,7 @@ using RaftKv.Node.Raft;
 using RaftKv.Node.Security;
 using RaftKv.Node.Shutdown;
 using RaftKv.Node.Watch;
+using RaftKv.Node.WebConsole;
 
 namespace RaftKv.Node;
 
@@ -146,7 +147,12 @@ public static partial class NodeSetup
 
         AddRaft(builder, options, cluster, self, dataDirectory);
 
-        builder.Services.AddHttpClient(PeerConnections.RaftHandlerName).ConfigurePrimaryHttpMessageHandler(peerHandler);
+        builder.Services.AddHttpClient(PeerConnections.RaftHandlerName)
+            .ConfigurePrimaryHttpMessageHandler(peerHandler)
+            .AddHttpMessageHandler(sp => new SnapshotTransferHandler(
+                options.SnapshotTransferTimeout,
+                sp.GetRequiredService<ILogger<SnapshotTransferHandler>>(),
+                sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         builder.Services.AddHttpClient<PeerClient>(PeerClient.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(peerHandler)
             .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan);
@@ -348,6 +354,7 @@ public static partial class NodeSetup
 
         app.MapRaftKvMetrics(app.Services.GetRequiredService<IOptions<RaftKvOptions>>().Value.MetricsUrl?.Port);
         app.UseStatusCodePages();
+        app.UseWebConsole();
         app.UseRaftKvAuthentication(app.Services.GetService<ClientTrust>());
         app.MapInternalApi();
         app.MapKvApi();

@@ -98,6 +98,14 @@ public sealed class RaftKvOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan ShutdownConnectionGrace { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long the leader gives a follower to receive, save and load a snapshot, per try: long
+    /// enough for the largest state over the slowest link. Other Raft messages time out after the
+    /// election timeout.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SnapshotTransferTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The shortest election timeout, in milliseconds; the longest is twice this.</summary>
     [Range(50, 60_000)]
     public int ElectionTimeoutMs { get; set; } = 1000;

@@ -128,6 +128,9 @@ public sealed class FaultTests(ITestOutputHelper output)
         Assert.True(laggingStatus.SnapshotsInstalled >= 1, $"{laggingStatus.SnapshotsInstalled} snapshots installed");
         Assert.Equal(leaderStatus.Keys, laggingStatus.Keys);
         Assert.Equal(leaderStatus.Revision, laggingStatus.Revision);
+
+        // Through the handler that gives a snapshot its own timeout: under load, the 22 MB outlasted DotNext's 1 s for a Raft message, over and over.
+        Assert.Contains("Snapshot sent to", cluster.LogTail(leader, 400), StringComparison.Ordinal);
         var client = cluster.Client(lagging);
         await Parallel.ForEachAsync(Enumerable.Range(0, KeyCount), InFlight(16), async (i, _) =>
             Assert.Equal($"{i}:{value}", await client.ReadAsync($"big/{i:D5}", "local")));
