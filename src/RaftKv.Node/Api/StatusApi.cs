@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
 using RaftKv.Node.Cluster;
+using RaftKv.Node.Configuration;
 using RaftKv.Node.Etcd;
 using RaftKv.Node.Raft;
 using RaftKv.Node.Watch;
@@ -11,12 +13,20 @@ public static class StatusApi
 {
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/status", (ClusterView view, ClusterIdentity identity, KvStateMachine stateMachine, MemberAdvertisements formats, WatchHub watches, DiskSpace disk) => TypedResults.Ok(Describe(view, identity, stateMachine, formats, watches, disk)));
+        routes.MapGet("/v1/status", (HttpContext context) => TypedResults.Ok(Describe(context.RequestServices)));
+        routes.MapGet("/v1/cluster/status", DescribeClusterAsync);
         return routes;
     }
 
-    private static NodeStatus Describe(ClusterView view, ClusterIdentity identity, KvStateMachine stateMachine, MemberAdvertisements formats, WatchHub watches, DiskSpace disk)
+    /// <summary>This node's status, as <c>GET /v1/status</c> and the peers' <see cref="InternalApi.StatusPath"/> serve it.</summary>
+    public static NodeStatus Describe(IServiceProvider services)
     {
+        var view = services.GetRequiredService<ClusterView>();
+        var identity = services.GetRequiredService<ClusterIdentity>();
+        var stateMachine = services.GetRequiredService<KvStateMachine>();
+        var formats = services.GetRequiredService<MemberAdvertisements>();
+        var watches = services.GetRequiredService<WatchHub>();
+        var disk = services.GetRequiredService<DiskSpace>();
         var advertised = formats.ByMember;
         var raft = view.Raft;
         var leader = view.Leader;
@@ -58,7 +68,36 @@ public static class StatusApi
                 reachability.ContainsKey(m.Id)))],
             [.. raft.Members.Select(m => m.EndPoint).OfType<UriEndPoint>().Select(e => e.Uri)]);
     }
+
+    /// <summary>
+    /// Every member's own status, asked of it over the peer channel (so it works with peer TLS and
+    /// with authentication on, as <c>/v1/status</c> does): what the web console's cluster view shows.
+    /// </summary>
+    private static async Task<IResult> DescribeClusterAsync(HttpContext context, ClusterView view, PeerClient peers, IOptions<RaftKvOptions> options)
+    {
+        // An election timeout: long enough for a loaded member, short enough that a dead one does not hold up the page.
+        var timeout = TimeSpan.FromMilliseconds(options.Value.ElectionTimeoutMs);
+        var reports = await Task.WhenAll(view.Directory.Members.Select(async member =>
+        {
+            if (member.Id == view.Self.Id)
+            {
+                return new MemberReport(member.Id, member.Url, Describe(context.RequestServices), null);
+            }
+
+            var (status, error) = await peers.StatusAsync(member, timeout, context.RequestAborted);
+            return new MemberReport(member.Id, member.Url, status, error);
+        }));
+        return TypedResults.Ok(new ClusterStatus(view.Self.Id, reports));
+    }
 }
+
+/// <param name="Node">The member that answered.</param>
+/// <param name="Members">Every member in its directory, in the directory's order.</param>
+public sealed record ClusterStatus(string Node, IReadOnlyList<MemberReport> Members);
+
+/// <param name="Status">The member's own <c>/v1/status</c>; null if it did not answer in time.</param>
+/// <param name="Error">Why there is no status, or null.</param>
+public sealed record MemberReport(string Id, Uri Url, NodeStatus? Status, string? Error);
 
 public sealed record MemberRef(string Id, Uri Url);
 

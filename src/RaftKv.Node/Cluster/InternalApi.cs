@@ -1,4 +1,5 @@
 using System.Globalization;
+using RaftKv.Node.Api;
 using RaftKv.Node.Leases;
 using RaftKv.Store.Commands;
 
@@ -14,6 +15,7 @@ public static class InternalApi
     public const string ProposePath = Prefix + "/propose";
     public const string ReadIndexPath = Prefix + "/read-index";
     public const string LeasesPath = Prefix + "/leases";
+    public const string StatusPath = Prefix + "/status";
 
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder routes)
     {
@@ -27,6 +29,7 @@ public static class InternalApi
             LeaderOnly(await leases.TimeToLiveAsLeaderAsync(id, token), PeerJsonContext.Default.LeaseInfo));
         group.MapGet("/leases", async (LeaseKeeper leases, CancellationToken token) =>
             LeaderOnly(await leases.ListAsLeaderAsync(token), PeerJsonContext.Default.LeaseInfoArray));
+        group.MapGet("/status", (HttpContext context) => TypedResults.Json(StatusApi.Describe(context.RequestServices), PeerJsonContext.Default.NodeStatus));
         return routes;
     }
 

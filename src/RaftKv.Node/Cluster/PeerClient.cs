@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using RaftKv.Node.Api;
 using RaftKv.Node.Configuration;
 using RaftKv.Node.Leases;
 using RaftKv.Store.Commands;
@@ -91,6 +92,21 @@ public sealed class PeerClient(HttpClient http)
         }
     }
 
+    /// <summary>A member's own status, from its <see cref="InternalApi.StatusPath"/>; or why there is none.</summary>
+    public async Task<(NodeStatus? Status, string? Error)> StatusAsync(ClusterMember member, TimeSpan timeout, CancellationToken token)
+    {
+        try
+        {
+            var (status, answer) = await SendAsync(HttpMethod.Get, new Uri(member.PeerUrl, InternalApi.StatusPath), PeerJsonContext.Default.NodeStatus, Deadline.After(timeout), token);
+            return answer is null ? (null, $"HTTP {(int)status}") : (answer, null);
+        }
+        catch (Exception e) when (IsLostExchange(e))
+        {
+            token.ThrowIfCancellationRequested();
+            return (null, e is OperationCanceledException ? $"no answer within {timeout.TotalMilliseconds:0} ms" : e.Message);
+        }
+    }
+
     /// <summary>The request or its answer was lost on the way: a timeout, a broken connection, a truncated body.</summary>
     private static bool IsLostExchange(Exception e)
         => e is HttpRequestException or OperationCanceledException or JsonException or IOException or SocketException;
@@ -122,4 +138,5 @@ public sealed record ReadIndexResponse(long? Index);
 [JsonSerializable(typeof(ReadIndexResponse))]
 [JsonSerializable(typeof(LeaseInfo))]
 [JsonSerializable(typeof(LeaseInfo[]))]
+[JsonSerializable(typeof(NodeStatus))]
 internal sealed partial class PeerJsonContext : JsonSerializerContext;
