@@ -51,7 +51,16 @@ internal sealed class Connection : IDisposable
         }
 
         // One write per run: a fresh connection for it costs little, and lets a refused connection say "not applied" (exit 2) rather than "unknown".
-        var client = new RaftKvClient(endpoints, TimeSpan.FromSeconds(timeout), freshConnectionPerWrite: true, handler: handler);
+        // --timeout bounds the whole command, retries on other endpoints included.
+        var client = new RaftKvClient(
+            new RaftKvClientOptions
+            {
+                Endpoints = [.. endpoints],
+                RequestTimeout = TimeSpan.FromSeconds(timeout),
+                CallTimeout = TimeSpan.FromSeconds(timeout),
+                FreshConnectionPerWrite = true,
+            },
+            handler);
         return new Connection(endpoints, client, parsed.GetValue(options.Output) == "json", console);
     }
 

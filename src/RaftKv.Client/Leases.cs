@@ -3,6 +3,7 @@ namespace RaftKv.Client;
 /// <summary>What a lease request did.</summary>
 public enum LeaseOutcome
 {
+    /// <summary>Done.</summary>
     Ok,
 
     /// <summary>The lease does not exist: never granted, revoked, or expired.</summary>

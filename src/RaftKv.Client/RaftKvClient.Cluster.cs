@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using RaftKv.Client.Resilience;
 
 namespace RaftKv.Client;
 
@@ -8,7 +9,7 @@ public sealed partial class RaftKvClient
     /// <summary>One node's view of itself and the cluster (<c>GET /v1/status</c>), from the node asked, without a consensus round.</summary>
     public async Task<StatusResult> StatusAsync(int? node = null, CancellationToken token = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Url(node, "/v1/status", new QueryBuilder()));
+        using var request = NewRequest(HttpMethod.Get, node, "/v1/status", new QueryBuilder(), RequestKind.Query);
         var (outcome, body, status, detail) = await SendQueryAsync(request, token);
         using (body)
         {
@@ -32,7 +33,7 @@ public sealed partial class RaftKvClient
     /// <summary>The directory of members (<c>GET /v1/members</c>).</summary>
     public async Task<MembersResult> MembersAsync(int? node = null, CancellationToken token = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Url(node, "/v1/members", new QueryBuilder()));
+        using var request = NewRequest(HttpMethod.Get, node, "/v1/members", new QueryBuilder(), RequestKind.Query);
         var (outcome, body, status, detail) = await SendQueryAsync(request, token);
         using (body)
         {
@@ -75,7 +76,7 @@ public sealed partial class RaftKvClient
 
             json.WriteEndObject();
         });
-        using var request = new HttpRequestMessage(HttpMethod.Post, Url(node, "/v1/members", new QueryBuilder())) { Content = JsonContent(body) };
+        using var request = NewRequest(HttpMethod.Post, node, "/v1/members", new QueryBuilder(), RequestKind.Write, JsonContent(body));
         var answer = await SendWriteAsync(request, idempotencyKey, ParseMember, token);
         return answer.Outcome == WriteOutcome.Applied
             ? new MemberChangeResult(WriteOutcome.Applied, answer.Body, ReachedVoters: answer.Status == (int)HttpStatusCode.Created, answer.Status, null)
@@ -86,7 +87,7 @@ public sealed partial class RaftKvClient
     public async Task<MemberChangeResult> RemoveMemberAsync(string id, string? idempotencyKey = null, int? node = null, CancellationToken token = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
-        using var request = new HttpRequestMessage(HttpMethod.Delete, Url(node, "/v1/members/" + Uri.EscapeDataString(id), new QueryBuilder()));
+        using var request = NewRequest(HttpMethod.Delete, node, "/v1/members/" + Uri.EscapeDataString(id), new QueryBuilder(), RequestKind.Write);
         var answer = await SendWriteAsync(request, idempotencyKey, reply => KvJson.Boolean(reply, "voting"), token);
         return answer.Outcome == WriteOutcome.Applied
             ? new MemberChangeResult(WriteOutcome.Applied, null, ReachedVoters: !answer.Body, answer.Status, null)
@@ -100,11 +101,11 @@ public sealed partial class RaftKvClient
     public async Task<SnapshotResult> SaveSnapshotAsync(Stream destination, int? node = null, CancellationToken token = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(requestTimeout);
+        using var timeout = CallTimeout(token);
         try
         {
-            using var response = await http.GetAsync(Url(node, "/v1/snapshot", new QueryBuilder()), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var request = NewRequest(HttpMethod.Get, node, "/v1/snapshot", new QueryBuilder(), RequestKind.Stream);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var status = (int)response.StatusCode;
             if (response.StatusCode != HttpStatusCode.OK)
             {
@@ -124,7 +125,7 @@ public sealed partial class RaftKvClient
 
             return new SnapshotResult(true, Header(response, "X-RaftKv-Revision"), bytes, status, null);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException && !token.IsCancellationRequested)
+        catch (Exception e) when (IsLostExchange(e) && !token.IsCancellationRequested)
         {
             return new SnapshotResult(false, 0, 0, null, e.Message);
         }

@@ -1,3 +1,5 @@
+using RaftKv.Client.Resilience;
+
 namespace RaftKv.Client;
 
 public sealed partial class RaftKvClient
@@ -15,8 +17,8 @@ public sealed partial class RaftKvClient
             json.WriteNumber("revision", revision);
             json.WriteEndObject();
         });
-        using var request = new HttpRequestMessage(HttpMethod.Post, Url(node, "/v1/compact", new QueryBuilder())) { Content = JsonContent(body) };
-        var answer = await SendWriteAsync(request, null, reply => KvJson.Int64(reply, "compactRevision"), token);
+        using var request = NewRequest(HttpMethod.Post, node, "/v1/compact", new QueryBuilder(), RequestKind.Write, JsonContent(body));
+        var answer = await SendWriteAsync(request, null, reply => KvJson.Int64(reply, "compactRevision"), token, acceptsKey: false);
         return answer.Outcome == WriteOutcome.Applied
             ? new CompactResult(WriteOutcome.Applied, answer.Body, answer.Status, null)
             : new CompactResult(answer.Outcome, answer.Problem.CompactRevision, answer.Status, answer.Problem.Detail);

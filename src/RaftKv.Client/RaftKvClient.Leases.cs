@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using RaftKv.Client.Resilience;
 
 namespace RaftKv.Client;
 
@@ -29,7 +30,7 @@ public sealed partial class RaftKvClient
 
             json.WriteEndObject();
         });
-        using var request = new HttpRequestMessage(HttpMethod.Post, Url(node, "/v1/leases", new QueryBuilder())) { Content = JsonContent(body) };
+        using var request = NewRequest(HttpMethod.Post, node, "/v1/leases", new QueryBuilder(), RequestKind.Write, JsonContent(body));
         var answer = await SendWriteAsync(request, idempotencyKey, reply => (Id: KvJson.Int64(reply, "id"), Ttl: KvJson.Int64(reply, "ttl")), token);
         return answer.Outcome == WriteOutcome.Applied
             ? new LeaseResult(LeaseOutcome.Ok, answer.Body.Id, answer.Body.Ttl, answer.Status, null)
@@ -39,7 +40,7 @@ public sealed partial class RaftKvClient
     /// <summary>Restarts the lease's TTL (<c>POST /v1/leases/{id}/keepalive</c>); <see cref="LeaseOutcome.NotFound"/> once it expired or was revoked.</summary>
     public async Task<LeaseResult> KeepAliveAsync(long id, int? node = null, CancellationToken token = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, Url(node, $"/v1/leases/{id.ToString(CultureInfo.InvariantCulture)}/keepalive", new QueryBuilder()));
+        using var request = NewRequest(HttpMethod.Post, node, $"/v1/leases/{id.ToString(CultureInfo.InvariantCulture)}/keepalive", new QueryBuilder(), RequestKind.Query);
         var (outcome, body, status, detail) = await SendQueryAsync(request, token);
         using (body)
         {
@@ -52,7 +53,7 @@ public sealed partial class RaftKvClient
     /// <summary>The lease's remaining and granted TTL and its keys (<c>GET /v1/leases/{id}</c>), as the leader sees them.</summary>
     public async Task<LeaseTimeToLive> TimeToLiveAsync(long id, int? node = null, CancellationToken token = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Url(node, $"/v1/leases/{id.ToString(CultureInfo.InvariantCulture)}", new QueryBuilder()));
+        using var request = NewRequest(HttpMethod.Get, node, $"/v1/leases/{id.ToString(CultureInfo.InvariantCulture)}", new QueryBuilder(), RequestKind.Query);
         var (outcome, body, status, detail) = await SendQueryAsync(request, token);
         using (body)
         {
@@ -70,7 +71,7 @@ public sealed partial class RaftKvClient
     /// <summary>Every lease with time left, with its remaining TTL (<c>GET /v1/leases</c>).</summary>
     public async Task<LeaseList> ListLeasesAsync(int? node = null, CancellationToken token = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Url(node, "/v1/leases", new QueryBuilder()));
+        using var request = NewRequest(HttpMethod.Get, node, "/v1/leases", new QueryBuilder(), RequestKind.Query);
         var (outcome, body, status, detail) = await SendQueryAsync(request, token);
         using (body)
         {
@@ -87,7 +88,7 @@ public sealed partial class RaftKvClient
     /// <summary>Revokes the lease (<c>DELETE /v1/leases/{id}</c>), deleting its keys in one revision.</summary>
     public async Task<DeleteRangeResult> RevokeLeaseAsync(long id, string? idempotencyKey = null, int? node = null, CancellationToken token = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, Url(node, $"/v1/leases/{id.ToString(CultureInfo.InvariantCulture)}", new QueryBuilder()));
+        using var request = NewRequest(HttpMethod.Delete, node, $"/v1/leases/{id.ToString(CultureInfo.InvariantCulture)}", new QueryBuilder(), RequestKind.Write);
         var answer = await SendWriteAsync(request, idempotencyKey, reply => (Revision: KvJson.Int64(reply, "revision"), Deleted: KvJson.Int64(reply, "deleted")), token);
         return answer.Outcome == WriteOutcome.Applied
             ? new DeleteRangeResult(WriteOutcome.Applied, answer.Body.Revision, answer.Body.Deleted, answer.Status, null)
@@ -97,8 +98,7 @@ public sealed partial class RaftKvClient
     /// <summary>Sends a request that changes no key (a read, a lease keep-alive), so that a failure is only a failure.</summary>
     private async Task<(LeaseOutcome Outcome, JsonDocument? Body, int? Status, string? Detail)> SendQueryAsync(HttpRequestMessage request, CancellationToken token)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(requestTimeout);
+        using var timeout = CallTimeout(token);
         try
         {
             using var response = await http.SendAsync(request, timeout.Token);
@@ -111,7 +111,7 @@ public sealed partial class RaftKvClient
             var problem = await ReadProblemAsync(response, timeout.Token);
             return (response.StatusCode == HttpStatusCode.NotFound ? LeaseOutcome.NotFound : LeaseOutcome.Failed, null, status, problem.Detail);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException && !token.IsCancellationRequested)
+        catch (Exception e) when ((IsLostExchange(e) || e is JsonException) && !token.IsCancellationRequested)
         {
             return (LeaseOutcome.Failed, null, null, e.Message);
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using RaftKv.Client.Resilience;
 
 namespace RaftKv.Client;
 
@@ -18,11 +19,11 @@ public sealed partial class RaftKvClient
         query.Add("keysOnly", options.KeysOnly);
         query.Add("countOnly", options.CountOnly);
         query.Add("consistency", ConsistencyParameter(options.Consistency));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(requestTimeout);
+        using var timeout = CallTimeout(token);
         try
         {
-            using var response = await http.GetAsync(Url(node, "/v1/kv", query), timeout.Token);
+            using var request = NewRequest(HttpMethod.Get, node, "/v1/kv", query, RequestKind.Query);
+            using var response = await http.SendAsync(request, timeout.Token);
             var status = (int)response.StatusCode;
             if (response.StatusCode == HttpStatusCode.OK)
             {
@@ -35,7 +36,7 @@ public sealed partial class RaftKvClient
                 ? new RangeResult(RangeOutcome.Compacted, null, problem.CompactRevision, status, problem.Detail)
                 : new RangeResult(RangeOutcome.Failed, null, 0, status, problem.Detail);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException && !token.IsCancellationRequested)
+        catch (Exception e) when ((IsLostExchange(e) || e is JsonException) && !token.IsCancellationRequested)
         {
             return new RangeResult(RangeOutcome.Failed, null, 0, null, e.Message);
         }
@@ -92,7 +93,7 @@ public sealed partial class RaftKvClient
         var query = new QueryBuilder();
         range.AddTo(query);
         query.Add("all", all);
-        using var request = new HttpRequestMessage(HttpMethod.Delete, Url(node, "/v1/kv", query));
+        using var request = NewRequest(HttpMethod.Delete, node, "/v1/kv", query, RequestKind.Write);
         var answer = await SendWriteAsync(request, idempotencyKey, body => (
             Revision: KvJson.Int64(body, "revision"),
             Deleted: KvJson.Int64(body, "deleted")), token);

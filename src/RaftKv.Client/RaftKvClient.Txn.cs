@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RaftKv.Client.Resilience;
 
 namespace RaftKv.Client;
 
@@ -8,7 +9,7 @@ public sealed partial class RaftKvClient
     public async Task<TxnResult> TxnAsync(TxnRequest request, int? node = null, CancellationToken token = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var message = new HttpRequestMessage(HttpMethod.Post, Url(node, "/v1/txn", new QueryBuilder())) { Content = JsonContent(request.ToJson()) };
+        using var message = NewRequest(HttpMethod.Post, node, "/v1/txn", new QueryBuilder(), RequestKind.Write, JsonContent(request.ToJson()));
         var answer = await SendWriteAsync(message, request.IdempotencyKey, ParseTxn, token);
         return answer.Outcome == WriteOutcome.Applied
             ? answer.Body
@@ -21,7 +22,7 @@ public sealed partial class RaftKvClient
     /// </summary>
     public async Task<TxnResult> TxnAsync(ReadOnlyMemory<byte> json, string? idempotencyKey = null, int? node = null, CancellationToken token = default)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, Url(node, "/v1/txn", new QueryBuilder())) { Content = JsonContent(json.ToArray()) };
+        using var message = NewRequest(HttpMethod.Post, node, "/v1/txn", new QueryBuilder(), RequestKind.Write, JsonContent(json.ToArray()));
         var answer = await SendWriteAsync(message, idempotencyKey, ParseTxn, token);
         return answer.Outcome == WriteOutcome.Applied
             ? answer.Body

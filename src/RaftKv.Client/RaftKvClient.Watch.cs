@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using RaftKv.Client.Resilience;
 
 namespace RaftKv.Client;
 
@@ -45,7 +46,7 @@ public sealed partial class RaftKvClient
             var query = keys.Copy();
             query.Add("fromRevision", reached > 0 ? reached + 1 : options.FromRevision);
             query.Add("prevKv", options.PrevKv);
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(nodes[server], "/v1/watch" + query));
+            using var request = NewRequest(HttpMethod.Get, server, "/v1/watch", query, RequestKind.Stream);
             var stream = OpenWatchAsync(request, options.IdleTimeout, token);
             await using var events = stream.GetAsyncEnumerator(token);
             while (true)
@@ -84,7 +85,7 @@ public sealed partial class RaftKvClient
     private async IAsyncEnumerable<WatchMessage> OpenWatchAsync(HttpRequestMessage request, TimeSpan idleTimeout, [EnumeratorCancellation] CancellationToken token)
     {
         using var connecting = CancellationTokenSource.CreateLinkedTokenSource(token);
-        connecting.CancelAfter(requestTimeout);
+        connecting.CancelAfter(options.RequestTimeout);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, connecting.Token);
         if (response.StatusCode == HttpStatusCode.Gone)
         {
@@ -178,9 +179,13 @@ public sealed record WatchOptions
 /// <summary>Every change one revision made to the watched keys, in key order.</summary>
 public sealed record WatchRevision(long Revision, IReadOnlyList<WatchEvent> Events);
 
+/// <summary>What a change did to a key.</summary>
 public enum WatchEventType
 {
+    /// <summary>The key was created or changed.</summary>
     Put,
+
+    /// <summary>The key was deleted.</summary>
     Delete,
 }
 
@@ -193,5 +198,6 @@ public sealed record WatchEvent(WatchEventType Type, KeyValueItem Kv, KeyValueIt
 public sealed class WatchCompactedException(long compactRevision, string? detail)
     : Exception(detail ?? $"The history the watch needs is compacted (at revision {compactRevision.ToString(CultureInfo.InvariantCulture)}).")
 {
+    /// <summary>The store's compact revision: history at or below it is gone.</summary>
     public long CompactRevision { get; } = compactRevision;
 }

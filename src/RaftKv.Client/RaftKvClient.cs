@@ -1,7 +1,10 @@
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Polly.Timeout;
+using RaftKv.Client.Resilience;
 
 namespace RaftKv.Client;
 
@@ -9,43 +12,93 @@ namespace RaftKv.Client;
 /// A client of the RaftKv HTTP API over a list of node URLs. Any node serves any request.
 /// </summary>
 /// <remarks>
-/// It never retries a write by itself. A failure of the transport is reported as
-/// <see cref="WriteOutcome.Unknown"/>: on a pooled connection the HTTP stack may have sent the
-/// request (and silently sent it again) before it failed. With a fresh connection per write, a
-/// connection that could not be opened proves the request was never sent, and is reported as
-/// <see cref="WriteOutcome.NotApplied"/>. Transactions, range deletes and compactions are writes.
+/// Each call goes to the next node in turn, and is retried on the next node after a failure when
+/// that is safe (<see cref="RaftKvClientOptions.MaxRetries"/>): a read after any failure, a write
+/// after a 503 (not applied), or after any failure when it carries an idempotency key, which the
+/// client gives every write that can carry one (<see cref="RaftKvClientOptions.GenerateIdempotencyKeys"/>),
+/// so a put is applied once however often it is sent. Never a blind write retry: a write without a
+/// key whose outcome is unknown is reported <see cref="WriteOutcome.Unknown"/>. On a pooled
+/// connection the HTTP stack may have sent a request (and silently sent it again) before it failed;
+/// with <see cref="RaftKvClientOptions.FreshConnectionPerWrite"/>, a connection that could not be
+/// opened proves the write was never sent, and is <see cref="WriteOutcome.NotApplied"/>.
+/// Transactions, range deletes and compactions are writes.
 /// </remarks>
 public sealed partial class RaftKvClient : IDisposable
 {
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
     private readonly HttpClient http;
+    private readonly bool ownsHttp;
     private readonly IReadOnlyList<Uri> nodes;
-    private readonly TimeSpan requestTimeout;
-    private readonly bool freshConnectionPerWrite;
-    private int nextNode;
+    private readonly RaftKvClientOptions options;
+    private readonly TimeSpan callTimeout;
+    private readonly NodeCursor cursor;
 
-    /// <param name="nodes">The API URLs of the nodes.</param>
-    /// <param name="requestTimeout">How long to wait for one answer (default 10 s).</param>
-    /// <param name="freshConnectionPerWrite">
-    /// Send each write on a new connection, closed afterwards, so that a refused connection can be
-    /// reported as definitely not applied. Slower; meant for tests that need every outcome they can get.
-    /// </param>
-    /// <param name="handler">The HTTP handler to use (default: a new <see cref="SocketsHttpHandler"/>).</param>
-    public RaftKvClient(IReadOnlyList<Uri> nodes, TimeSpan? requestTimeout = null, bool freshConnectionPerWrite = false, HttpMessageHandler? handler = null)
+    /// <summary>A client of these nodes with its own connections and the default options.</summary>
+    public RaftKvClient(IReadOnlyList<Uri> endpoints)
+        : this(new RaftKvClientOptions { Endpoints = [.. endpoints] })
     {
-        ArgumentOutOfRangeException.ThrowIfZero(nodes.Count);
-        this.nodes = nodes;
-        this.requestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10);
-        this.freshConnectionPerWrite = freshConnectionPerWrite;
-        http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
+    /// <summary>A client with its own connections.</summary>
+    /// <param name="options">The nodes, timeouts and retries.</param>
+    /// <param name="handler">The HTTP handler to send through, below the retries (default: a new <see cref="SocketsHttpHandler"/>).</param>
+    /// <exception cref="ValidationException">The options are out of range, or name no node.</exception>
+    public RaftKvClient(RaftKvClientOptions options, HttpMessageHandler? handler = null)
+        : this(new HttpClient(RaftKvResilience.Handlers(Validated(options), handler ?? new SocketsHttpHandler()), disposeHandler: true), options, ownsHttp: true)
+    {
+    }
+
+    /// <summary>A client over an <see cref="HttpClient"/> whose handlers <see cref="RaftKvServiceCollectionExtensions.AddRaftKvClient"/> set up.</summary>
+    internal RaftKvClient(HttpClient http, RaftKvClientOptions options, bool ownsHttp)
+    {
+        Validated(options);
+        this.http = http;
+        this.ownsHttp = ownsHttp;
+        this.options = options;
+        http.Timeout = Timeout.InfiniteTimeSpan;
+        nodes = [.. options.Endpoints];
+        callTimeout = options.CallTimeout;
+        cursor = new NodeCursor();
+    }
+
+    private RaftKvClient(RaftKvClient shared, TimeSpan callTimeout)
+    {
+        http = shared.http;
+        options = shared.options;
+        nodes = shared.nodes;
+        cursor = shared.cursor;
+        this.callTimeout = callTimeout;
+    }
+
+    /// <summary>The nodes' API URLs, in the order the <c>node</c> arguments index them.</summary>
     public IReadOnlyList<Uri> Nodes => nodes;
 
+    /// <summary>
+    /// The same client, over the same connections, whose calls each have <paramref name="timeout"/>
+    /// for all their attempts: a per-call deadline, past which a read fails and a write's outcome is
+    /// unknown. Disposing it leaves this client open.
+    /// </summary>
+    public RaftKvClient WithCallTimeout(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        return new RaftKvClient(this, timeout);
+    }
+
+    /// <summary>Puts a value (<c>PUT /v1/kv/{key}</c>), under the conditions, key and lease of <paramref name="options"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The new value.</param>
+    /// <param name="options">At most one condition, an idempotency key (default: one the client makes), a lease.</param>
+    /// <param name="node">The node to send to, for this call and its retries (default: the next one in turn).</param>
+    /// <param name="token">Cancels the call.</param>
     public Task<WriteResult> PutAsync(string key, ReadOnlyMemory<byte> value, WriteOptions? options = null, int? node = null, CancellationToken token = default)
         => WriteAsync(HttpMethod.Put, key, new ReadOnlyMemoryContent(value), options, node, token);
 
+    /// <summary>Deletes a key (<c>DELETE /v1/kv/{key}</c>); <see cref="WriteResult.Deleted"/> says whether it existed.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="options">At most one condition, and an idempotency key (default: one the client makes).</param>
+    /// <param name="node">The node to send to, for this call and its retries (default: the next one in turn).</param>
+    /// <param name="token">Cancels the call.</param>
     public Task<WriteResult> DeleteAsync(string key, WriteOptions? options = null, int? node = null, CancellationToken token = default)
         => WriteAsync(HttpMethod.Delete, key, null, options, node, token);
 
@@ -59,11 +112,11 @@ public sealed partial class RaftKvClient : IDisposable
         var query = new QueryBuilder();
         query.Add("consistency", ConsistencyParameter(consistency));
         query.Add("revision", revision);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(requestTimeout);
+        using var timeout = CallTimeout(token);
         try
         {
-            using var response = await http.GetAsync(Url(node, "/v1/kv/" + Uri.EscapeDataString(key), query), timeout.Token);
+            using var request = NewRequest(HttpMethod.Get, node, "/v1/kv/" + Uri.EscapeDataString(key), query, RequestKind.Query);
+            using var response = await http.SendAsync(request, timeout.Token);
             var status = (int)response.StatusCode;
             return response.StatusCode switch
             {
@@ -78,20 +131,27 @@ public sealed partial class RaftKvClient : IDisposable
                 _ => new ReadResult(ReadOutcome.Failed, null, 0, status, (await ReadProblemAsync(response, timeout.Token)).Detail),
             };
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
+        catch (Exception e) when (IsLostExchange(e) && !token.IsCancellationRequested)
         {
             return new ReadResult(ReadOutcome.Failed, null, 0, null, e.Message);
         }
     }
 
-    public void Dispose() => http.Dispose();
+    /// <summary>Closes the client's connections, unless it is a <see cref="WithCallTimeout"/> view.</summary>
+    public void Dispose()
+    {
+        if (ownsHttp)
+        {
+            http.Dispose();
+        }
+    }
 
     private async Task<WriteResult> WriteAsync(HttpMethod method, string key, HttpContent? content, WriteOptions? options, int? node, CancellationToken token)
     {
         var query = new QueryBuilder();
         query.Add("prevValue", options?.IfValue);
         query.Add("lease", options?.Lease);
-        using var request = new HttpRequestMessage(method, Url(node, "/v1/kv/" + Uri.EscapeDataString(key), query)) { Content = content };
+        using var request = NewRequest(method, node, "/v1/kv/" + Uri.EscapeDataString(key), query, RequestKind.Write, content);
         if (options?.IfModRevision is { } revision)
         {
             request.Headers.TryAddWithoutValidation("If-Match", $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"");
@@ -105,28 +165,39 @@ public sealed partial class RaftKvClient : IDisposable
         var answer = await SendWriteAsync(request, options?.IdempotencyKey, body => (
             Revision: KvJson.Int64(body, "revision"),
             Deleted: body.TryGetProperty("deleted", out var deleted) && deleted.ValueKind == JsonValueKind.True), token);
-        return answer.Outcome switch
+        var result = answer.Outcome switch
         {
             WriteOutcome.Applied => new WriteResult(WriteOutcome.Applied, answer.Body.Revision, 0, answer.Body.Deleted, answer.Status, null),
             WriteOutcome.PreconditionFailed => new WriteResult(answer.Outcome, answer.Problem.Revision, answer.Problem.ModRevision, false, answer.Status, answer.Problem.Detail),
             _ => new WriteResult(answer.Outcome, 0, 0, false, answer.Status, answer.Problem.Detail),
         };
+        return result with { IdempotencyKey = answer.IdempotencyKey };
     }
 
     /// <summary>
-    /// Sends a write once and says what became of it: on a 2xx, <paramref name="parse"/> reads the body
-    /// (an answer that cannot be read is Unknown); otherwise the problem details say why.
+    /// Sends a write, with its retries, and says what became of it: on a 2xx, <paramref name="parse"/>
+    /// reads the body (an answer that cannot be read is Unknown); otherwise the problem details say why.
     /// </summary>
-    private async Task<WriteAnswer<T>> SendWriteAsync<T>(HttpRequestMessage request, string? idempotencyKey, Func<JsonElement, T> parse, CancellationToken token)
+    /// <param name="request">The write, from <see cref="NewRequest"/>.</param>
+    /// <param name="idempotencyKey">The caller's key; none, and the client makes one unless it may not.</param>
+    /// <param name="parse">Reads an applied write's answer.</param>
+    /// <param name="token">Cancels the call.</param>
+    /// <param name="acceptsKey">Whether the endpoint takes an <c>Idempotency-Key</c> (compaction does not).</param>
+    private async Task<WriteAnswer<T>> SendWriteAsync<T>(HttpRequestMessage request, string? idempotencyKey, Func<JsonElement, T> parse, CancellationToken token, bool acceptsKey = true)
     {
-        request.Headers.ConnectionClose = freshConnectionPerWrite;
+        request.Headers.ConnectionClose = options.FreshConnectionPerWrite;
+        if (acceptsKey && idempotencyKey is null && options.GenerateIdempotencyKeys)
+        {
+            idempotencyKey = Guid.NewGuid().ToString("N");
+        }
+
         if (idempotencyKey is not null)
         {
             request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+            RequestState.Of(request)!.Kind = RequestKind.KeyedWrite;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(requestTimeout);
+        using var timeout = CallTimeout(token);
         try
         {
             using var response = await http.SendAsync(request, timeout.Token);
@@ -134,33 +205,59 @@ public sealed partial class RaftKvClient : IDisposable
             if (response.IsSuccessStatusCode)
             {
                 using var body = await ReadJsonAsync(response, timeout.Token);
-                return new WriteAnswer<T>(WriteOutcome.Applied, parse(body.RootElement), default, status);
+                return new WriteAnswer<T>(WriteOutcome.Applied, parse(body.RootElement), default, status, idempotencyKey);
             }
 
             var outcome = response.StatusCode switch
             {
                 HttpStatusCode.PreconditionFailed => WriteOutcome.PreconditionFailed,
-                HttpStatusCode.ServiceUnavailable => WriteOutcome.NotApplied,
+                HttpStatusCode.ServiceUnavailable or HttpStatusCode.InsufficientStorage => WriteOutcome.NotApplied,
                 >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError => WriteOutcome.NotApplied,
                 _ => WriteOutcome.Unknown,
             };
-            return new WriteAnswer<T>(outcome, default!, await ReadProblemAsync(response, timeout.Token), status);
+            return new WriteAnswer<T>(outcome, default!, await ReadProblemAsync(response, timeout.Token), status, idempotencyKey);
         }
-        catch (HttpRequestException e) when (freshConnectionPerWrite && e.HttpRequestError == HttpRequestError.ConnectionError)
+        catch (HttpRequestException e) when (options.FreshConnectionPerWrite && e.HttpRequestError == HttpRequestError.ConnectionError)
         {
             // The new connection was never opened, so the request was never sent.
-            return new WriteAnswer<T>(WriteOutcome.NotApplied, default!, new Problem(e.Message), null);
+            return new WriteAnswer<T>(WriteOutcome.NotApplied, default!, new Problem(e.Message), null, idempotencyKey);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException && !token.IsCancellationRequested)
+        catch (Exception e) when ((IsLostExchange(e) || e is JsonException) && !token.IsCancellationRequested)
         {
-            return new WriteAnswer<T>(WriteOutcome.Unknown, default!, new Problem(e.Message), null);
+            return new WriteAnswer<T>(WriteOutcome.Unknown, default!, new Problem(e.Message), null, idempotencyKey);
         }
     }
 
-    /// <summary>The node to send to: the one asked for, or the next in turn.</summary>
-    private int PickNode(int? node) => node ?? (int)((uint)Interlocked.Increment(ref nextNode) % (uint)nodes.Count);
+    /// <summary>The call's own deadline (<see cref="WithCallTimeout"/>), within the caller's cancellation.</summary>
+    private CancellationTokenSource CallTimeout(CancellationToken token)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(callTimeout);
+        return timeout;
+    }
 
-    private Uri Url(int? node, string path, QueryBuilder query) => new(nodes[PickNode(node)], path + query.ToString());
+    /// <summary>The request or its answer was lost: the transport failed, or an attempt or the call ran out of time.</summary>
+    private static bool IsLostExchange(Exception e) => e is HttpRequestException or OperationCanceledException or TimeoutRejectedException or IOException;
+
+    /// <summary>A request to <paramref name="node"/> (pinned: its retries go there too), or to the next node in turn.</summary>
+    private HttpRequestMessage NewRequest(HttpMethod method, int? node, string path, QueryBuilder query, RequestKind kind, HttpContent? content = null)
+    {
+        var first = PickNode(node);
+        var pathAndQuery = path + query;
+        var request = new HttpRequestMessage(method, new Uri(nodes[first], pathAndQuery)) { Content = content };
+        request.Options.Set(RequestState.Key, new RequestState(nodes, first, pinned: node is not null, pathAndQuery, kind, options.FreshConnectionPerWrite));
+        return request;
+    }
+
+    private static RaftKvClientOptions Validated(RaftKvClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+        return options;
+    }
+
+    /// <summary>The node to send to: the one asked for, or the next in turn.</summary>
+    private int PickNode(int? node) => node ?? cursor.Next(nodes.Count);
 
     private static string? ConsistencyParameter(Consistency consistency) => consistency switch
     {
@@ -210,8 +307,16 @@ public sealed partial class RaftKvClient : IDisposable
     }
 
     /// <summary>What a write's answer said: the outcome, the parsed body when applied, else the problem.</summary>
-    private readonly record struct WriteAnswer<T>(WriteOutcome Outcome, T Body, Problem Problem, int? Status);
+    private readonly record struct WriteAnswer<T>(WriteOutcome Outcome, T Body, Problem Problem, int? Status, string? IdempotencyKey);
 
     /// <summary>The fields of a problem response the client uses.</summary>
     private readonly record struct Problem(string? Detail, long Revision = 0, long ModRevision = 0, long CompactRevision = 0);
+
+    /// <summary>The round-robin position, shared by a client and its <see cref="WithCallTimeout"/> views.</summary>
+    private sealed class NodeCursor
+    {
+        private int next;
+
+        public int Next(int count) => (int)((uint)Interlocked.Increment(ref next) % (uint)count);
+    }
 }

@@ -27,12 +27,14 @@ public sealed record KeyRange
     /// <summary>The end of a from/to range, exclusive; null: to the end.</summary>
     public string? To { get; }
 
+    /// <summary>Every key that starts with <paramref name="prefix"/> (an empty prefix: every key).</summary>
     public static KeyRange WithPrefix(string prefix)
     {
         ArgumentNullException.ThrowIfNull(prefix);
         return new(prefix, null, null);
     }
 
+    /// <summary>The keys from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive; null: to the end).</summary>
     public static KeyRange Between(string from, string? to = null)
     {
         ArgumentNullException.ThrowIfNull(from);
@@ -69,6 +71,7 @@ public sealed record RangeOptions
     /// <summary>Only count the keys: <see cref="RangePage.Items"/> is empty. Not for <see cref="RaftKvClient.RangeAsync"/>.</summary>
     public bool CountOnly { get; init; }
 
+    /// <summary>How fresh the read must be.</summary>
     public Consistency Consistency { get; init; } = Consistency.Linearizable;
 }
 
@@ -90,6 +93,7 @@ public sealed record RangePage(long Revision, long Count, bool More, string? Nex
 /// <summary>What a range read found.</summary>
 public enum RangeOutcome
 {
+    /// <summary>Read.</summary>
     Ok,
 
     /// <summary>The revision asked for has been compacted away (410); <see cref="RangeResult.CompactRevision"/> says up to where.</summary>
@@ -110,5 +114,6 @@ public readonly record struct RangeResult(RangeOutcome Outcome, RangePage? Page,
 public sealed class RangeFailedException(RangeResult result)
     : Exception($"The range could not be read: {result.Outcome}, HTTP {result.StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}: {result.Detail}")
 {
+    /// <summary>What the failed page's read said.</summary>
     public RangeResult Result { get; } = result;
 }

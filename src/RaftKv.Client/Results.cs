@@ -9,7 +9,7 @@ public enum WriteOutcome
     /// <summary>The condition did not hold; nothing changed.</summary>
     PreconditionFailed,
 
-    /// <summary>Definitely not applied: the cluster said so (503), or refused the request as invalid (4xx).</summary>
+    /// <summary>Definitely not applied: the cluster said so (503, or 507 for a node low on disk), or refused the request as invalid (4xx), or a fresh connection could not be opened.</summary>
     NotApplied,
 
     /// <summary>May or may not be applied, now or later: a 504, a timeout, or a connection lost after the request may have been sent.</summary>
@@ -22,7 +22,11 @@ public enum WriteOutcome
 /// <param name="Deleted">For a delete, whether a key was removed.</param>
 /// <param name="StatusCode">The HTTP status, or null if no response arrived.</param>
 /// <param name="Detail">Why it was not applied, from the server's problem details or the transport.</param>
-public readonly record struct WriteResult(WriteOutcome Outcome, long Revision, long ModRevision, bool Deleted, int? StatusCode, string? Detail);
+public readonly record struct WriteResult(WriteOutcome Outcome, long Revision, long ModRevision, bool Deleted, int? StatusCode, string? Detail)
+{
+    /// <summary>The <c>Idempotency-Key</c> the write carried (the caller's, or the one the client made), or null: send it again with this key to retry it safely.</summary>
+    public string? IdempotencyKey { get; init; }
+}
 
 /// <param name="Outcome">Applied, not applied or unknown; never <see cref="WriteOutcome.PreconditionFailed"/>.</param>
 /// <param name="Revision">The store revision after the delete, when applied.</param>
@@ -40,7 +44,10 @@ public readonly record struct CompactResult(WriteOutcome Outcome, long CompactRe
 /// <summary>What a read request found.</summary>
 public enum ReadOutcome
 {
+    /// <summary>The key exists; the result holds its value.</summary>
     Found,
+
+    /// <summary>The key does not exist (at the revision read).</summary>
     NotFound,
 
     /// <summary>The read could not be served (no quorum, timeout, unreachable node). Reads change nothing, so retrying is safe.</summary>

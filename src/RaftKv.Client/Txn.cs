@@ -6,19 +6,35 @@ namespace RaftKv.Client;
 /// <summary>What a transaction's compare looks at.</summary>
 public enum CompareTarget
 {
+    /// <summary>The key's value, compared byte by byte.</summary>
     Value,
+
+    /// <summary>The number of puts since the key was created (1 after the first).</summary>
     Version,
+
+    /// <summary>The revision that created the key (0 if it does not exist).</summary>
     CreateRevision,
+
+    /// <summary>The revision that last changed the key.</summary>
     ModRevision,
+
+    /// <summary>The key's lease id (0 if none).</summary>
     Lease,
 }
 
 /// <summary>How a compare relates the key's target to the operand.</summary>
 public enum CompareResult
 {
+    /// <summary>The target equals the operand.</summary>
     Equal,
+
+    /// <summary>The target differs from the operand.</summary>
     NotEqual,
+
+    /// <summary>The target is less than the operand.</summary>
     Less,
+
+    /// <summary>The target is greater than the operand.</summary>
     Greater,
 }
 
@@ -38,10 +54,13 @@ public sealed record Compare
         Bytes = bytes;
     }
 
+    /// <summary>The key compared.</summary>
     public string Key { get; }
 
+    /// <summary>What of the key is compared.</summary>
     public CompareTarget Target { get; }
 
+    /// <summary>The relation that must hold.</summary>
     public CompareResult Result { get; }
 
     /// <summary>The operand of a version, revision or lease compare.</summary>
@@ -50,17 +69,22 @@ public sealed record Compare
     /// <summary>The operand of a value compare.</summary>
     public ReadOnlyMemory<byte> Bytes { get; }
 
+    /// <summary>A compare on the value's bytes.</summary>
     public static Compare Value(string key, CompareResult result, ReadOnlyMemory<byte> value) => new(key, CompareTarget.Value, result, 0, value);
 
     /// <summary>A compare on the value, given as a UTF-8 string.</summary>
     public static Compare Value(string key, CompareResult result, string value) => Value(key, result, Encoding.UTF8.GetBytes(value));
 
+    /// <summary>A compare on the key's version.</summary>
     public static Compare Version(string key, CompareResult result, long version) => new(key, CompareTarget.Version, result, version, default);
 
+    /// <summary>A compare on the revision that created the key.</summary>
     public static Compare CreateRevision(string key, CompareResult result, long revision) => new(key, CompareTarget.CreateRevision, result, revision, default);
 
+    /// <summary>A compare on the revision that last changed the key.</summary>
     public static Compare ModRevision(string key, CompareResult result, long revision) => new(key, CompareTarget.ModRevision, result, revision, default);
 
+    /// <summary>A compare on the key's lease.</summary>
     public static Compare Lease(string key, CompareResult result, long lease) => new(key, CompareTarget.Lease, result, lease, default);
 
     /// <summary>The key does not exist: its createRevision is 0.</summary>
@@ -105,17 +129,22 @@ public abstract record TxnOp
     {
     }
 
+    /// <summary>A put of bytes, attached to <paramref name="lease"/> if not 0.</summary>
     public static TxnPut Put(string key, ReadOnlyMemory<byte> value, long lease = 0) => new(key, value, lease);
 
     /// <summary>A put of a UTF-8 string value.</summary>
     public static TxnPut Put(string key, string value, long lease = 0) => new(key, Encoding.UTF8.GetBytes(value), lease);
 
+    /// <summary>A delete of one key.</summary>
     public static TxnDelete Delete(string key) => new(key);
 
+    /// <summary>A delete of every key of a range.</summary>
     public static TxnDeleteRange DeleteRange(KeyRange range) => new(range);
 
+    /// <summary>A read of one key.</summary>
     public static TxnGet Get(string key) => new(key);
 
+    /// <summary>A read of a range; see <see cref="TxnRange"/>.</summary>
     public static TxnRange Range(KeyRange range, int? limit = null, long? revision = null, bool keysOnly = false, bool countOnly = false)
         => new(range, limit, revision, keysOnly, countOnly);
 
@@ -177,14 +206,25 @@ public abstract record TxnOp
     }
 }
 
+/// <summary>A put in a transaction.</summary>
+/// <param name="Key">The key.</param>
+/// <param name="Value">Its new value.</param>
+/// <param name="Lease">The lease to attach it to, or 0 for none.</param>
 public sealed record TxnPut(string Key, ReadOnlyMemory<byte> Value, long Lease) : TxnOp;
 
+/// <summary>A delete of one key in a transaction.</summary>
+/// <param name="Key">The key.</param>
 public sealed record TxnDelete(string Key) : TxnOp;
 
+/// <summary>A delete of a range in a transaction.</summary>
+/// <param name="Keys">The keys to delete.</param>
 public sealed record TxnDeleteRange(KeyRange Keys) : TxnOp;
 
+/// <summary>A read of one key in a transaction.</summary>
+/// <param name="Key">The key.</param>
 public sealed record TxnGet(string Key) : TxnOp;
 
+/// <summary>A read of a range in a transaction.</summary>
 /// <param name="Keys">The keys to read.</param>
 /// <param name="Limit">At most this many keys (the server's default is 1000).</param>
 /// <param name="Revision">Read at this past revision.</param>
@@ -202,8 +242,10 @@ public sealed record TxnRequest
     /// <summary>The conditions, all of which must hold (an empty list always holds).</summary>
     public IReadOnlyList<Compare> Compare { get; init; } = [];
 
+    /// <summary>What runs when every compare holds.</summary>
     public IReadOnlyList<TxnOp> Success { get; init; } = [];
 
+    /// <summary>What runs otherwise.</summary>
     public IReadOnlyList<TxnOp> Failure { get; init; } = [];
 
     /// <summary>
@@ -247,16 +289,27 @@ public abstract record TxnOpResult
     }
 }
 
+/// <summary>A put's result.</summary>
+/// <param name="Revision">The transaction's revision.</param>
 public sealed record TxnPutResult(long Revision) : TxnOpResult;
 
+/// <summary>A delete's result.</summary>
+/// <param name="Revision">The transaction's revision.</param>
+/// <param name="Deleted">1 if the key existed, else 0.</param>
 public sealed record TxnDeleteResult(long Revision, long Deleted) : TxnOpResult;
 
+/// <summary>A range delete's result.</summary>
+/// <param name="Revision">The transaction's revision.</param>
+/// <param name="Deleted">How many keys were removed.</param>
 public sealed record TxnDeleteRangeResult(long Revision, long Deleted) : TxnOpResult;
 
+/// <summary>A read's result.</summary>
 /// <param name="Revision">The revision the key was read at.</param>
 /// <param name="Item">The key, or null if it does not exist.</param>
 public sealed record TxnGetResult(long Revision, KeyValueItem? Item) : TxnOpResult;
 
+/// <summary>A range read's result.</summary>
+/// <param name="Page">The keys read, with the count and whether there are more.</param>
 public sealed record TxnRangeResult(RangePage Page) : TxnOpResult;
 
 /// <param name="Outcome">

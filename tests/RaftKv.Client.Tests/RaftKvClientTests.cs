@@ -106,7 +106,7 @@ public sealed class RaftKvClientTests : IAsyncLifetime
     [Fact]
     public async Task With_a_fresh_connection_per_write_a_refused_connection_is_not_applied()
     {
-        using var strict = new RaftKvClient([.. cluster.Ids.Select(cluster.Url)], freshConnectionPerWrite: true);
+        using var strict = new RaftKvClient(new RaftKvClientOptions { Endpoints = [.. cluster.Ids.Select(cluster.Url)], FreshConnectionPerWrite = true });
         var applied = await strict.PutAsync("fresh", Bytes("v"), node: 2);
         cluster.Kill(cluster.Ids[2]);
 

@@ -29,7 +29,8 @@ public static class MetricsSetup
             .AddView(instrument => instrument.Meter.Name.StartsWith("DotNext.", StringComparison.Ordinal) && instrument.Unit == "ms" && IsHistogram(instrument)
                 ? new ExplicitBucketHistogramConfiguration { Boundaries = [.. NodeMetrics.MillisecondsBuckets] }
                 : null)
-            .AddPrometheusExporter());
+            // No cached answer (the exporter keeps one for 300 ms by default): a scrape right after a change shows it.
+            .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
     }
 
     /// <summary>Times every request, whichever front end answers it. Registered first, so that refusals by the later middleware count too.</summary>

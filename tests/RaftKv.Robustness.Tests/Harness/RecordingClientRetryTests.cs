@@ -165,7 +165,7 @@ public sealed class RecordingClientRetryTests
     public async Task Without_the_option_an_unknown_write_is_sent_once_without_a_key_and_is_info()
     {
         var nodes = new ScriptedNodes([ScriptedNodes.Unknown]);
-        using var client = new RaftKvClient(ScriptedNodes.Urls, freshConnectionPerWrite: true, handler: nodes);
+        using var client = new RaftKvClient(RecordingClient.ClientOptions(ScriptedNodes.Urls, TimeSpan.FromSeconds(10)), nodes);
         using var text = new StringWriter();
         using var history = new HistoryWriter(text);
         var recorder = new RecordingClient(client, history, ScriptedNodes.Ids, Consistency.Linearizable);
@@ -187,7 +187,7 @@ public sealed class RecordingClientRetryTests
 
         public Run(ScriptedNodes nodes, RetryBound bound)
         {
-            client = new RaftKvClient(ScriptedNodes.Urls, freshConnectionPerWrite: true, handler: nodes);
+            client = new RaftKvClient(RecordingClient.ClientOptions(ScriptedNodes.Urls, TimeSpan.FromSeconds(10)), nodes);
             history = new HistoryWriter(text);
             Retry = new UnknownWriteRetry(seed: 1, bound);
             Client = new RecordingClient(client, history, ScriptedNodes.Ids, Consistency.Linearizable, Retry);

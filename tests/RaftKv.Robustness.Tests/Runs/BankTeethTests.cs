@@ -27,7 +27,7 @@ public sealed class BankTeethTests(ITestOutputHelper output)
             HistoryEvent staleRead;
             await using (var cluster = await TestCluster.StartAsync(5, networkFaults: true, root: Path.Combine(folder, "cluster")))
             using (var history = HistoryWriter.Create(historyPath))
-            using (var client = new RaftKvClient([.. cluster.Ids.Select(cluster.Url)], TimeSpan.FromSeconds(10), freshConnectionPerWrite: true))
+            using (var client = new RaftKvClient(RecordingClient.ClientOptions([.. cluster.Ids.Select(cluster.Url)], TimeSpan.FromSeconds(10))))
             {
                 var recorder = new RecordingClient(client, history, cluster.Ids, Consistency.Local);
                 workload = new BankWorkload(recorder, new ClientPool(1, 0, seed: 1), ownProcess: 1_000);

@@ -24,6 +24,21 @@ public sealed class RecordingClient(RaftKvClient client, HistoryWriter history, 
 
     public int NodeCount => nodeIds.Count;
 
+    /// <summary>
+    /// The options of the client a recorder wraps: one attempt per operation, on the node the workload
+    /// chose, and no key the workload did not give, so that the history holds what each attempt did
+    /// (the recorder's own <see cref="UnknownWriteRetry"/> retries, and records each try).
+    /// </summary>
+    public static RaftKvClientOptions ClientOptions(IReadOnlyList<Uri> nodes, TimeSpan requestTimeout) => new()
+    {
+        Endpoints = [.. nodes],
+        RequestTimeout = requestTimeout,
+        CallTimeout = requestTimeout,
+        MaxRetries = 0,
+        GenerateIdempotencyKeys = false,
+        FreshConnectionPerWrite = true,
+    };
+
     public async Task<HistoryEvent> ReadAsync(int process, string key, int node, Consistency? consistency = null)
     {
         var invoke = Record(HistoryEvent.InvokeRead(process, key, HistoryClock.Now(), nodeIds[node]));

@@ -32,7 +32,7 @@ public sealed class Runner(RunOptions options, TextWriter log)
         var retryUnknown = options.RetryUnknown ? new UnknownWriteRetry(options.Seed, RetryBound.Default) : null;
         using (var history = HistoryWriter.Create(historyPath))
         using (var nemesisLog = new NemesisLog(Path.Combine(folder, "nemesis.jsonl")))
-        using (var client = new RaftKvClient([.. cluster.Ids.Select(cluster.Url)], RequestTimeout, freshConnectionPerWrite: true))
+        using (var client = new RaftKvClient(RecordingClient.ClientOptions([.. cluster.Ids.Select(cluster.Url)], RequestTimeout)))
         using (var grpc = options.Api == "grpc" ? new GrpcRegisterClient([.. cluster.Ids.Select(cluster.GrpcUrl)], history, cluster.Ids, options.ReadConsistency, RequestTimeout, retryUnknown) : null)
         {
             var recorder = new RecordingClient(client, history, cluster.Ids, options.ReadConsistency, retryUnknown);
