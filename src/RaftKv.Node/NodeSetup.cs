@@ -173,6 +173,7 @@ public static partial class NodeSetup
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseKeeper>());
         builder.Services.AddEtcdApi(options.MaxValueBytes);
         builder.Services.AddProblemDetails();
+        builder.Services.AddRaftKvOpenApi();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("raft", tags: ["ready"]);
     }
 
@@ -366,6 +367,7 @@ public static partial class NodeSetup
         app.MapAuthApi();
         app.MapMembersApi();
         app.MapEtcdApi();
+        app.MapRaftKvOpenApi(app.Services.GetRequiredService<IOptions<RaftKvOptions>>().Value.ApiReference);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return true;

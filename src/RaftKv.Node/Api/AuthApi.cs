@@ -57,25 +57,25 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder routes)
     {
         var auth = routes.MapGroup("/v1/auth");
-        auth.MapPost("/token", TokenAsync);
-        auth.MapGet("/status", (Authenticator authenticator) => TypedResults.Ok(new AuthStatusResponse(authenticator.State.Enabled, authenticator.State.Revision)));
-        auth.MapPost("/enable", (HttpContext context, Caller caller, WriteCoordinator writes) => ChangeAsync(context, caller, writes, new AuthEnableRequest(RandomNumberGenerator.GetBytes(32))));
-        auth.MapPost("/disable", (HttpContext context, Caller caller, WriteCoordinator writes) => ChangeAsync(context, caller, writes, new AuthDisableRequest()));
+        auth.MapPost("/token", TokenAsync).Answers<TokenResponse>("Sign in: a token for Basic credentials", StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable);
+        auth.MapGet("/status", (Authenticator authenticator) => TypedResults.Ok(new AuthStatusResponse(authenticator.State.Enabled, authenticator.State.Revision))).Produces<AuthStatusResponse>().WithSummary("Whether authentication is on");
+        auth.MapPost("/enable", (HttpContext context, Caller caller, WriteCoordinator writes) => ChangeAsync(context, caller, writes, new AuthEnableRequest(RandomNumberGenerator.GetBytes(32)))).Writes<AuthChangeResponse>("Turn authentication on", StatusCodes.Status200OK, StatusCodes.Status409Conflict);
+        auth.MapPost("/disable", (HttpContext context, Caller caller, WriteCoordinator writes) => ChangeAsync(context, caller, writes, new AuthDisableRequest())).Writes<AuthChangeResponse>("Turn authentication off", StatusCodes.Status200OK, StatusCodes.Status409Conflict);
 
-        auth.MapGet("/users", ListUsersAsync);
-        auth.MapGet("/users/{name}", GetUserAsync);
-        auth.MapPut("/users/{name}", AddUserAsync);
-        auth.MapPost("/users/{name}/password", ChangePasswordAsync);
-        auth.MapDelete("/users/{name}", (HttpContext context, Caller caller, WriteCoordinator writes, string name) => ChangeAsync(context, caller, writes, new UserDeleteRequest(name)));
-        auth.MapPut("/users/{name}/roles/{role}", (HttpContext context, Caller caller, WriteCoordinator writes, string name, string role) => ChangeAsync(context, caller, writes, new UserGrantRoleRequest(name, role)));
-        auth.MapDelete("/users/{name}/roles/{role}", (HttpContext context, Caller caller, WriteCoordinator writes, string name, string role) => ChangeAsync(context, caller, writes, new UserRevokeRoleRequest(name, role)));
+        auth.MapGet("/users", ListUsersAsync).Reads<NamesResponse>("The users' names");
+        auth.MapGet("/users/{name}", GetUserAsync).Reads<UserResponse>("A user and its roles", StatusCodes.Status404NotFound);
+        auth.MapPut("/users/{name}", AddUserAsync).Writes<AuthChangeResponse>("Add a user", StatusCodes.Status201Created, StatusCodes.Status409Conflict);
+        auth.MapPost("/users/{name}/password", ChangePasswordAsync).Writes<AuthChangeResponse>("Change a user's password", StatusCodes.Status200OK, StatusCodes.Status404NotFound);
+        auth.MapDelete("/users/{name}", (HttpContext context, Caller caller, WriteCoordinator writes, string name) => ChangeAsync(context, caller, writes, new UserDeleteRequest(name))).Writes<AuthChangeResponse>("Delete a user", StatusCodes.Status200OK, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+        auth.MapPut("/users/{name}/roles/{role}", (HttpContext context, Caller caller, WriteCoordinator writes, string name, string role) => ChangeAsync(context, caller, writes, new UserGrantRoleRequest(name, role))).Writes<AuthChangeResponse>("Grant a role to a user", StatusCodes.Status200OK, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+        auth.MapDelete("/users/{name}/roles/{role}", (HttpContext context, Caller caller, WriteCoordinator writes, string name, string role) => ChangeAsync(context, caller, writes, new UserRevokeRoleRequest(name, role))).Writes<AuthChangeResponse>("Revoke a role from a user", StatusCodes.Status200OK, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
 
-        auth.MapGet("/roles", ListRolesAsync);
-        auth.MapGet("/roles/{name}", GetRoleAsync);
-        auth.MapPut("/roles/{name}", (HttpContext context, Caller caller, WriteCoordinator writes, string name) => ChangeAsync(context, caller, writes, new RoleAddRequest(name), StatusCodes.Status201Created));
-        auth.MapDelete("/roles/{name}", (HttpContext context, Caller caller, WriteCoordinator writes, string name) => ChangeAsync(context, caller, writes, new RoleDeleteRequest(name)));
-        auth.MapPost("/roles/{name}/permissions", GrantPermissionAsync);
-        auth.MapDelete("/roles/{name}/permissions", RevokePermissionAsync);
+        auth.MapGet("/roles", ListRolesAsync).Reads<NamesResponse>("The roles' names");
+        auth.MapGet("/roles/{name}", GetRoleAsync).Reads<RoleResponse>("A role and its permissions", StatusCodes.Status404NotFound);
+        auth.MapPut("/roles/{name}", (HttpContext context, Caller caller, WriteCoordinator writes, string name) => ChangeAsync(context, caller, writes, new RoleAddRequest(name), StatusCodes.Status201Created)).Writes<AuthChangeResponse>("Add a role", StatusCodes.Status200OK, StatusCodes.Status409Conflict);
+        auth.MapDelete("/roles/{name}", (HttpContext context, Caller caller, WriteCoordinator writes, string name) => ChangeAsync(context, caller, writes, new RoleDeleteRequest(name))).Writes<AuthChangeResponse>("Delete a role", StatusCodes.Status200OK, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+        auth.MapPost("/roles/{name}/permissions", GrantPermissionAsync).Writes<AuthChangeResponse>("Grant a permission to a role", StatusCodes.Status200OK, StatusCodes.Status404NotFound);
+        auth.MapDelete("/roles/{name}/permissions", RevokePermissionAsync).Writes<AuthChangeResponse>("Revoke a permission from a role", StatusCodes.Status200OK, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         return routes;
     }
 

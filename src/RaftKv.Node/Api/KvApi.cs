@@ -24,11 +24,11 @@ public static class KvApi
     public static IEndpointRouteBuilder MapKvApi(this IEndpointRouteBuilder routes)
     {
         var kv = routes.MapGroup("/v1/kv");
-        kv.MapGet("", RangeAsync);
-        kv.MapDelete("", DeleteRangeAsync);
-        kv.MapGet("/{**key}", GetAsync);
-        kv.MapPut("/{**key}", PutAsync);
-        kv.MapDelete("/{**key}", DeleteAsync);
+        kv.MapGet("", RangeAsync).Reads("A page of a prefix or range", "application/json", StatusCodes.Status410Gone);
+        kv.MapDelete("", DeleteRangeAsync).Writes<DeleteRangeResponse>("Delete every key of a prefix or range");
+        kv.MapGet("/{**key}", GetAsync).Reads("Read a key's value", "application/octet-stream", StatusCodes.Status404NotFound, StatusCodes.Status410Gone);
+        kv.MapPut("/{**key}", PutAsync).Writes<PutResponse>("Put a value, under a condition if given", StatusCodes.Status200OK, StatusCodes.Status404NotFound, StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge);
+        kv.MapDelete("/{**key}", DeleteAsync).Writes<DeleteResponse>("Delete a key, under a condition if given", StatusCodes.Status200OK, StatusCodes.Status412PreconditionFailed);
         return routes;
     }
 

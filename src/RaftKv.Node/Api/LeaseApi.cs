@@ -18,11 +18,11 @@ public static class LeaseApi
     public static IEndpointRouteBuilder MapLeaseApi(this IEndpointRouteBuilder routes)
     {
         var leases = routes.MapGroup("/v1/leases");
-        leases.MapPost("", GrantAsync);
-        leases.MapGet("", ListAsync);
-        leases.MapGet("/{id}", TimeToLiveAsync);
-        leases.MapPost("/{id}/keepalive", KeepAliveAsync);
-        leases.MapDelete("/{id}", RevokeAsync);
+        leases.MapPost("", GrantAsync).Writes<LeaseResponse>("Grant a lease", StatusCodes.Status201Created, StatusCodes.Status409Conflict);
+        leases.MapGet("", ListAsync).Reads<LeaseListResponse>("Every lease with time left");
+        leases.MapGet("/{id}", TimeToLiveAsync).Reads("A lease's time left and keys", "application/json", StatusCodes.Status404NotFound);
+        leases.MapPost("/{id}/keepalive", KeepAliveAsync).Reads<LeaseResponse>("Restart a lease's TTL", StatusCodes.Status404NotFound);
+        leases.MapDelete("/{id}", RevokeAsync).Writes<DeleteRangeResponse>("Revoke a lease, deleting its keys", StatusCodes.Status200OK, StatusCodes.Status404NotFound);
         return routes;
     }
 

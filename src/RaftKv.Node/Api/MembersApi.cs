@@ -21,9 +21,9 @@ public static class MembersApi
     {
         var members = routes.MapGroup("/v1/members");
         members.MapGet("", (ClusterView view, MembershipChanges changes) =>
-            TypedResults.Ok(new MembersResponse(view.Leader?.Id, [.. view.Directory.Members.Select(m => Describe(m, changes))])));
-        members.MapPost("", AddAsync);
-        members.MapDelete("/{id}", RemoveAsync);
+            TypedResults.Ok(new MembersResponse(view.Leader?.Id, [.. view.Directory.Members.Select(m => Describe(m, changes))]))).WithSummary("The directory of members");
+        members.MapPost("", AddAsync).Writes<MemberResponse>("Add a member", StatusCodes.Status201Created, StatusCodes.Status409Conflict).Produces<MemberResponse>(StatusCodes.Status202Accepted);
+        members.MapDelete("/{id}", RemoveAsync).Writes<RemovedResponse>("Remove a member", StatusCodes.Status200OK, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict).Produces<RemovedResponse>(StatusCodes.Status202Accepted);
         return routes;
     }
 

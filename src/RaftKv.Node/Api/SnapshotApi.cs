@@ -17,7 +17,7 @@ public static class SnapshotApi
 
     public static IEndpointRouteBuilder MapSnapshotApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/snapshot", SaveAsync);
+        routes.MapGet("/v1/snapshot", SaveAsync).Reads("A backup of the whole state", "application/octet-stream");
         return routes;
     }
 

@@ -13,8 +13,8 @@ public static class StatusApi
 {
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/status", (HttpContext context) => TypedResults.Ok(Describe(context.RequestServices)));
-        routes.MapGet("/v1/cluster/status", DescribeClusterAsync);
+        routes.MapGet("/v1/status", (HttpContext context) => TypedResults.Ok(Describe(context.RequestServices))).WithSummary("This node's view of itself and the cluster");
+        routes.MapGet("/v1/cluster/status", DescribeClusterAsync).Produces<ClusterStatus>().WithSummary("Every member's own status");
         return routes;
     }
 

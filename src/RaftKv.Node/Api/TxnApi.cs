@@ -15,8 +15,8 @@ public static class TxnApi
 {
     public static IEndpointRouteBuilder MapTxnApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/v1/txn", TxnAsync);
-        routes.MapPost("/v1/compact", CompactAsync);
+        routes.MapPost("/v1/txn", TxnAsync).WritesJson("Run a transaction", StatusCodes.Status404NotFound, StatusCodes.Status410Gone, StatusCodes.Status413PayloadTooLarge);
+        routes.MapPost("/v1/compact", CompactAsync).Writes<CompactResponse>("Compact the history up to a revision", StatusCodes.Status200OK, StatusCodes.Status409Conflict);
         return routes;
     }
 

@@ -21,7 +21,7 @@ public static class WatchApi
 {
     public static IEndpointRouteBuilder MapWatchApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/v1/watch", WatchAsync);
+        routes.MapGet("/v1/watch", WatchAsync).Reads("Follow the changes to a key, prefix or range (Server-Sent Events)", "text/event-stream", StatusCodes.Status410Gone);
         return routes;
     }
 

@@ -29,6 +29,9 @@ public sealed class RaftKvOptions
     /// </summary>
     public bool Join { get; set; }
 
+    /// <summary>Serve Scalar's interactive page for the OpenAPI document at <c>/scalar</c> (the document itself, <c>/openapi/v1.json</c>, is always served).</summary>
+    public bool ApiReference { get; set; }
+
     /// <summary>The largest value a PUT may carry, in bytes.</summary>
     [Range(1, 64 * 1024 * 1024)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
