@@ -15,7 +15,7 @@ public sealed partial class SnapshotTransferHandler(TimeSpan timeout, ILogger<Sn
     private const string MessageTypeHeader = "X-Raft-Message-Type";
     private const string InstallSnapshotMessage = "InstallSnapshot";
 
-    public static bool IsSnapshot(HttpRequestMessage request)
+    private static bool IsSnapshot(HttpRequestMessage request)
         => request.Headers.TryGetValues(MessageTypeHeader, out var types) && types.Contains(InstallSnapshotMessage, StringComparer.Ordinal);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 
 namespace RaftKv.Node.WebConsole;
@@ -20,7 +19,6 @@ public static class WebConsoleSetup
         {
             RequestPath = Path,
             FileProvider = files,
-            ContentTypeProvider = new FileExtensionContentTypeProvider(),
             // A node upgrade changes the files: let browsers check rather than keep an old copy.
             OnPrepareResponse = context => context.Context.Response.Headers.CacheControl = "no-cache",
         });

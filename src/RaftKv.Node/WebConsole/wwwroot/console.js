@@ -111,9 +111,6 @@ function renderCluster(cluster) {
 
 // ---- Throughput sparklines, from this node's own request counters ------------------------------
 
-const READ_ROUTES = [/^\/v1\/kv/, /^\/etcdserverpb\.KV\/Range$/];
-const WRITE_ROUTES = [/^\/v1\/kv/, /^\/v1\/txn$/, /^\/etcdserverpb\.KV\/(Put|DeleteRange|Txn)$/];
-
 /** Sums raftkv_request_duration_seconds_count into reads and writes: GET of keys and Range; the rest of the key routes and transactions. */
 function countRequests(text) {
   const counts = { reads: 0, writes: 0 };
@@ -124,9 +121,9 @@ function countRequests(text) {
     const value = Number(line.slice(close + 1).trim().split(" ")[0]);
     if (labels.api === "peer") continue;
     const route = labels.route || "";
-    const isGrpcRange = route.endsWith("KV/Range");
-    if ((labels.method === "GET" && READ_ROUTES[0].test(route)) || isGrpcRange) counts.reads += value;
-    else if (WRITE_ROUTES.some(r => r.test(route)) && (labels.api === "grpc" || labels.method !== "GET")) counts.writes += value;
+    const keyRoute = route.startsWith("/v1/kv");
+    if ((keyRoute && labels.method === "GET") || route === "/etcdserverpb.KV/Range") counts.reads += value;
+    else if (keyRoute || route === "/v1/txn" || /^\/etcdserverpb\.KV\/(Put|DeleteRange|Txn)$/.test(route)) counts.writes += value;
   }
   return counts;
 }
