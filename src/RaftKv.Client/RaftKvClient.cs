@@ -49,10 +49,12 @@ public sealed partial class RaftKvClient : IDisposable
     {
     }
 
-    /// <summary>A client over an <see cref="HttpClient"/> whose handlers <see cref="RaftKvServiceCollectionExtensions.AddRaftKvClient"/> set up.</summary>
+    /// <summary>
+    /// A client over an <see cref="HttpClient"/> whose handlers <see cref="RaftKvServiceCollectionExtensions.AddRaftKvClient"/>
+    /// set up, with options already validated (by the public constructor, or by the options system).
+    /// </summary>
     internal RaftKvClient(HttpClient http, RaftKvClientOptions options, bool ownsHttp)
     {
-        Validated(options);
         this.http = http;
         this.ownsHttp = ownsHttp;
         this.options = options;
@@ -211,7 +213,7 @@ public sealed partial class RaftKvClient : IDisposable
             var outcome = response.StatusCode switch
             {
                 HttpStatusCode.PreconditionFailed => WriteOutcome.PreconditionFailed,
-                HttpStatusCode.ServiceUnavailable or HttpStatusCode.InsufficientStorage => WriteOutcome.NotApplied,
+                _ when RaftKvResilience.SaysNotApplied(response.StatusCode) => WriteOutcome.NotApplied,
                 >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError => WriteOutcome.NotApplied,
                 _ => WriteOutcome.Unknown,
             };

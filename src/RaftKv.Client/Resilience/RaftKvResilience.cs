@@ -43,8 +43,14 @@ internal static class RaftKvResilience
         });
     }
 
+    /// <summary>
+    /// The node says the command was certainly not applied: no quorum, overloaded, draining, or a
+    /// leader it could not forward to (503); or its disk is low (507).
+    /// </summary>
+    public static bool SaysNotApplied(HttpStatusCode status) => status is HttpStatusCode.ServiceUnavailable or HttpStatusCode.InsufficientStorage;
+
     /// <summary>Whether an attempt's outcome may be followed by another attempt, for this kind of request.</summary>
-    internal static bool MayRetry(Outcome<HttpResponseMessage> outcome, RequestState? request)
+    private static bool MayRetry(Outcome<HttpResponseMessage> outcome, RequestState? request)
     {
         if (request is null || request.Kind == RequestKind.Stream)
         {
@@ -64,13 +70,9 @@ internal static class RaftKvResilience
     {
         if (outcome.Result is { } response)
         {
-            return response.StatusCode switch
-            {
-                // The node says so: no quorum, overloaded, draining, not leader and could not forward; or its disk is low (507).
-                HttpStatusCode.ServiceUnavailable or HttpStatusCode.InsufficientStorage => AttemptFailure.NotApplied,
-                >= HttpStatusCode.InternalServerError => AttemptFailure.Unknown,
-                _ => AttemptFailure.None,
-            };
+            return SaysNotApplied(response.StatusCode) ? AttemptFailure.NotApplied
+                : response.StatusCode >= HttpStatusCode.InternalServerError ? AttemptFailure.Unknown
+                : AttemptFailure.None;
         }
 
         return outcome.Exception switch
