@@ -5,11 +5,12 @@
 # (RaftKv's own, etcd's JSON gateway).
 #
 #   scripts/bench-vs-etcd.sh [--nodes "3 5"] [--duration S] [--warmup S] [--runs R] [--scenarios "NAME..."]
-#                            [--apis "grpc http"] [--keys N] [--out DIR] [--raftkv-ref REV]
+#                            [--apis "grpc http"] [--keys N] [--out DIR] [--chart FILE.svg] [--raftkv-ref REV]
 #   scripts/bench-vs-etcd.sh --memory [--keys N] [--out DIR] [--raftkv-ref REV]
 #
 # Prints a markdown table of medians over the runs per API and writes them, with the machine, to
-# DIR/summary.md. Defaults: --nodes "3 5" --duration 20 --warmup 20 --runs 3 --apis "grpc http"
+# DIR/summary.md, and draws them (throughput bars, p99 markers) in DIR/chart.svg, or --chart FILE.svg.
+# Defaults: --nodes "3 5" --duration 20 --warmup 20 --runs 3 --apis "grpc http"
 # --keys 10000, every scenario, --out .run/bench/<time>; RaftKv is built from the working tree, or
 # from commit REV (git archive) to measure an earlier version (one before 8449da2 has no gRPC API:
 # --apis http). The warm-up is long because a freshly started node spends its first 15 s or so
@@ -23,7 +24,7 @@ cd "$root"
 # shellcheck source=lib/etcd.sh
 source "$root/scripts/lib/etcd.sh"
 
-nodes="3 5" duration=20 warmup=20 runs=3 out="" ref="" only="" keys="" memory="" apis="grpc http"
+nodes="3 5" duration=20 warmup=20 runs=3 out="" chart="" ref="" only="" keys="" memory="" apis="grpc http"
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes=$2; shift 2 ;;
@@ -35,8 +36,9 @@ while [ $# -gt 0 ]; do
     --keys) keys=$2; shift 2 ;;
     --memory) memory=1; shift ;;
     --out) out=$2; shift 2 ;;
+    --chart) chart=$2; shift 2 ;;
     --raftkv-ref) ref=$2; shift 2 ;;
-    *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 keys=${keys:-$([ -n "$memory" ] && echo 1000000 || echo 10000)}
@@ -55,6 +57,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 out=$(realpath -m "${out:-$bench/$(date +%Y%m%d-%H%M%S)}")
 mkdir -p "$out"
 results=$out/results.tsv
+chart=$(realpath -m "${chart:-$out/chart.svg}")
 
 # name, then load generator arguments; every scenario also gets the common arguments in run_load.
 # range100-64c reads a prefix of exactly 100 keys (bench/0012 is bench/001200 to bench/001299); each
@@ -442,4 +445,7 @@ table() { # api: the medians per scenario and size, then the answers' own checks
 } >"$out/summary.md"
 
 cat "$out/summary.md"
-log "results in $out (summary.md, results.tsv, one JSON per run)"
+dotnet "$loadgen" chart --results "$results" --out "$chart" --title "RaftKv vs etcd $(etcd --version | sed -n 's/^etcd Version: //p'), $(date -u '+%Y-%m-%d %H:%M UTC')" \
+  --subtitle "RaftKv $raftkv_version; $(nproc) cores; ${duration} s measured after ${warmup} s warm-up, medians of $runs run(s); $keys keys, 100-byte values, requests round-robin over all nodes" \
+  || die "drawing the chart failed"
+log "results in $out (summary.md, results.tsv, one JSON per run); chart in $chart"

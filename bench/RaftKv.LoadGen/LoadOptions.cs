@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using System.CommandLine.Parsing;
 
 namespace RaftKv.LoadGen;
 
@@ -18,193 +20,229 @@ internal enum KvApi
     Grpc,
 }
 
-/// <summary>The command line, parsed and checked.</summary>
-internal sealed class LoadOptions
+/// <summary>What one load run does, from the command line (<see cref="LoadCommand"/>).</summary>
+internal sealed record LoadOptions
 {
-    public const string Usage = """
-        RaftKv.LoadGen: closed-loop load against a running RaftKv or etcd cluster, over HTTP (RaftKv's API,
-        etcd's v3 JSON gateway) or etcd's v3 gRPC API (etcd, or RaftKv's gRPC port).
+    public KvSystem System { get; init; } = KvSystem.RaftKv;
 
-          --system raftkv|etcd                 which system (default raftkv): with --api http, whose HTTP API to speak
-          --api http|grpc                      HTTP/1.1 (default) or gRPC over cleartext HTTP/2
-          --grpc-connections N                 grpc: HTTP/2 connections per target, each worker on one (default 4)
-          --targets URL[,URL...]               client URLs (grpc: gRPC URLs); requests go round-robin across them (required)
-          --leader-only                        send everything to the current leader instead
-          --failover                           send a failed request to the next target, as a load balancer
-                                               would: a read after any failure, a write only after a refused
-                                               connection or a 503, which say it changed nothing
-          --concurrency N                      workers, each with one request in flight (default 16)
-          --duration S                         measured seconds (default 10)
-          --warmup S                           seconds before measuring starts (default 2)
-          --keys N                             key space: bench/000000 .. (default 10000)
-          --value-size B                       bytes per value (default 100)
-          --mix read=R,write=W,range=G,txn=T   operation weights (default read=0.9,write=0.1); range: a prefix of
-                                               exactly 100 keys (needs --keys >= 100); txn: compare-and-put
-                                               of the worker's own key against the value it last wrote
-          --consistency linearizable|local     reads: linearizable (default) or local / serializable
-          --preload                            write every key once before the warm-up
-          --preload-only                       write every key once, then exit without measuring
-          --timeout S                          per-request timeout (default 10)
-          --out FILE.json                      also write the results as JSON
-          --seed N                             random seed (default 1)
-          --self-test                          check the histogram, the request bodies and the reading of answers, and exit
-        """;
+    public KvApi Api { get; init; } = KvApi.Http;
 
-    public KvSystem System { get; private set; } = KvSystem.RaftKv;
+    public int GrpcConnections { get; init; } = 4;
 
-    public KvApi Api { get; private set; } = KvApi.Http;
+    public IReadOnlyList<string> Targets { get; init; } = [];
 
-    public int GrpcConnections { get; private set; } = 4;
+    public bool LeaderOnly { get; init; }
 
-    public IReadOnlyList<string> Targets { get; private set; } = [];
+    public bool Failover { get; init; }
 
-    public bool LeaderOnly { get; private set; }
+    public int Concurrency { get; init; } = 16;
 
-    public bool Failover { get; private set; }
+    public double DurationSeconds { get; init; } = 10;
 
-    public int Concurrency { get; private set; } = 16;
+    public double WarmupSeconds { get; init; } = 2;
 
-    public double DurationSeconds { get; private set; } = 10;
+    public int Keys { get; init; } = 10_000;
 
-    public double WarmupSeconds { get; private set; } = 2;
+    public int ValueSize { get; init; } = 100;
 
-    public int Keys { get; private set; } = 10_000;
+    public OperationMix Mix { get; init; } = OperationMix.Parse(LoadCommand.DefaultMix);
 
-    public int ValueSize { get; private set; } = 100;
+    public bool LocalReads { get; init; }
 
-    public OperationMix Mix { get; private set; } = new(Read: 0.9, Write: 0.1, Range: 0, Txn: 0);
+    public bool Preload { get; init; }
 
-    public bool LocalReads { get; private set; }
+    public bool PreloadOnly { get; init; }
 
-    public bool Preload { get; private set; }
+    public double TimeoutSeconds { get; init; } = 10;
 
-    public bool PreloadOnly { get; private set; }
+    public string? OutFile { get; init; }
 
-    public double TimeoutSeconds { get; private set; } = 10;
+    public int Seed { get; init; } = 1;
+}
 
-    public string? OutFile { get; private set; }
+/// <summary>
+/// The load generator's command line on System.CommandLine: the root command runs the load, with every
+/// option checked as it is parsed; <c>chart</c> (<see cref="ChartCommand"/>) draws a comparison's results.
+/// </summary>
+internal static class LoadCommand
+{
+    public const string DefaultMix = "read=0.9,write=0.1";
 
-    public int Seed { get; private set; } = 1;
+    private static readonly LoadOptions Defaults = new();
 
-    public bool SelfTest { get; private set; }
-
-    public bool Help { get; private set; }
-
-    /// <exception cref="ArgumentException">The command line is malformed; the message says how.</exception>
-    public static LoadOptions Parse(IReadOnlyList<string> args)
+    private static readonly Option<KvSystem> System = new Option<KvSystem>("--system")
     {
-        var o = new LoadOptions();
-        for (var i = 0; i < args.Count; i++)
+        Description = "Which system: with --api http, whose HTTP API to speak; with grpc, only the report's name for it.",
+        DefaultValueFactory = _ => Defaults.System,
+    }.AcceptOnlyFromAmong("raftkv", "etcd");
+
+    private static readonly Option<KvApi> Api = new Option<KvApi>("--api")
+    {
+        Description = "http: HTTP/1.1 keep-alive (RaftKv's API, etcd's v3 JSON gateway); grpc: etcd's v3 gRPC API over cleartext HTTP/2.",
+        DefaultValueFactory = _ => Defaults.Api,
+    }.AcceptOnlyFromAmong("http", "grpc");
+
+    private static readonly Option<int> GrpcConnections = Integer("--grpc-connections", "With --api grpc: HTTP/2 connections per target, each worker on one.", Defaults.GrpcConnections, min: 1);
+
+    private static readonly Option<string[]> Targets = new("--targets")
+    {
+        Description = "Client URLs (with --api grpc: gRPC URLs), comma-separated; requests go round-robin across them.",
+        Required = true,
+        HelpName = "URL[,URL...]",
+        CustomParser = ParseTargets,
+    };
+
+    private static readonly Option<bool> LeaderOnly = new("--leader-only") { Description = "Send everything to the current leader instead." };
+
+    private static readonly Option<bool> Failover = new("--failover")
+    {
+        Description = "Send a failed request to the next target, as a load balancer would: a read after any failure, a write only after a refused connection or a 503, which say it changed nothing.",
+    };
+
+    private static readonly Option<int> Concurrency = Integer("--concurrency", "Workers, each with one request in flight.", Defaults.Concurrency, min: 1);
+
+    private static readonly Option<double> Duration = Seconds("--duration", "Measured seconds.", Defaults.DurationSeconds, min: 0.1);
+
+    private static readonly Option<double> Warmup = Seconds("--warmup", "Seconds before measuring starts.", Defaults.WarmupSeconds, min: 0);
+
+    private static readonly Option<int> Keys = Integer("--keys", "The key space: bench/000000 ...", Defaults.Keys, min: 1);
+
+    private static readonly Option<int> ValueSize = Integer("--value-size", "Bytes per value.", Defaults.ValueSize, min: 0);
+
+    private static readonly Option<OperationMix> Mix = new("--mix")
+    {
+        Description = $"Operation weights. range: a prefix of exactly {Protocols.RangeSize} keys; txn: a compare-and-put of the worker's own key against the value it last wrote.",
+        HelpName = "read=R,write=W,range=G,txn=T",
+        DefaultValueFactory = _ => Defaults.Mix,
+        CustomParser = ParseMix,
+    };
+
+    private static readonly Option<string> Consistency = new Option<string>("--consistency")
+    {
+        Description = "Reads: linearizable, or local (etcd: serializable).",
+        DefaultValueFactory = _ => "linearizable",
+    }.AcceptOnlyFromAmong("linearizable", "local");
+
+    private static readonly Option<bool> Preload = new("--preload") { Description = "Write every key once before the warm-up." };
+
+    private static readonly Option<bool> PreloadOnly = new("--preload-only") { Description = "Write every key once, then exit without measuring." };
+
+    private static readonly Option<double> Timeout = Seconds("--timeout", "Per-request timeout, in seconds.", Defaults.TimeoutSeconds, min: 0.1);
+
+    private static readonly Option<string?> Out = new("--out") { Description = "Also write the results as JSON to this file.", HelpName = "FILE.json" };
+
+    private static readonly Option<int> Seed = new("--seed") { Description = "Random seed.", DefaultValueFactory = _ => Defaults.Seed };
+
+    /// <summary>The root command: parses and checks the options, then runs <paramref name="run"/> with them.</summary>
+    public static RootCommand Create(Func<LoadOptions, Task<int>> run)
+    {
+        var root = new RootCommand(
+            "RaftKv.LoadGen: closed-loop load against a running RaftKv or etcd cluster, over HTTP (RaftKv's API, etcd's v3 JSON gateway) or etcd's v3 gRPC API (etcd, or RaftKv's gRPC port).")
         {
-            var name = args[i];
-            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
-            switch (name)
+            System, Api, GrpcConnections, Targets, LeaderOnly, Failover, Concurrency, Duration, Warmup, Keys, ValueSize,
+            Mix, Consistency, Preload, PreloadOnly, Timeout, Out, Seed,
+        };
+        root.SetAction(async (parsed, _) =>
+        {
+            var options = Bind(parsed);
+
+            // Checked here, not in a command validator, which would throw reading an option that failed to parse.
+            if (options.Mix.Range > 0 && options.Keys < Protocols.RangeSize)
             {
-                case "--system":
-                    o.System = Value() switch
-                    {
-                        "raftkv" => KvSystem.RaftKv,
-                        "etcd" => KvSystem.Etcd,
-                        var s => throw new ArgumentException($"unknown system '{s}'"),
-                    };
-                    break;
-                case "--api":
-                    o.Api = Value() switch
-                    {
-                        "http" => KvApi.Http,
-                        "grpc" => KvApi.Grpc,
-                        var s => throw new ArgumentException($"unknown api '{s}'"),
-                    };
-                    break;
-                case "--grpc-connections":
-                    o.GrpcConnections = ParseInt(name, Value(), 1);
-                    break;
-                case "--targets":
-                    o.Targets = [.. Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseUrl)];
-                    break;
-                case "--leader-only":
-                    o.LeaderOnly = true;
-                    break;
-                case "--failover":
-                    o.Failover = true;
-                    break;
-                case "--concurrency":
-                    o.Concurrency = ParseInt(name, Value(), 1);
-                    break;
-                case "--duration":
-                    o.DurationSeconds = ParseSeconds(name, Value(), 0.1);
-                    break;
-                case "--warmup":
-                    o.WarmupSeconds = ParseSeconds(name, Value(), 0);
-                    break;
-                case "--keys":
-                    o.Keys = ParseInt(name, Value(), 1);
-                    break;
-                case "--value-size":
-                    o.ValueSize = ParseInt(name, Value(), 0);
-                    break;
-                case "--mix":
-                    o.Mix = OperationMix.Parse(Value());
-                    break;
-                case "--consistency":
-                    o.LocalReads = Value() switch
-                    {
-                        "linearizable" => false,
-                        "local" => true,
-                        var s => throw new ArgumentException($"unknown consistency '{s}'"),
-                    };
-                    break;
-                case "--preload":
-                    o.Preload = true;
-                    break;
-                case "--preload-only":
-                    o.Preload = o.PreloadOnly = true;
-                    break;
-                case "--timeout":
-                    o.TimeoutSeconds = ParseSeconds(name, Value(), 0.1);
-                    break;
-                case "--out":
-                    o.OutFile = Value();
-                    break;
-                case "--seed":
-                    o.Seed = ParseInt(name, Value(), int.MinValue);
-                    break;
-                case "--self-test":
-                    o.SelfTest = true;
-                    break;
-                case "--help" or "-h":
-                    o.Help = true;
-                    break;
-                default:
-                    throw new ArgumentException($"unknown option '{name}'");
+                await Console.Error.WriteLineAsync($"loadgen: --mix range needs --keys >= {Protocols.RangeSize}");
+                return 2;
             }
-        }
 
-        if (o.Targets.Count == 0 && !o.SelfTest && !o.Help)
-        {
-            throw new ArgumentException("--targets is required");
-        }
-
-        if (o.Mix.Range > 0 && o.Keys < Protocols.RangeSize)
-        {
-            throw new ArgumentException($"range needs --keys >= {Protocols.RangeSize}");
-        }
-
-        return o;
+            return await run(options);
+        });
+        return root;
     }
 
-    private static string ParseUrl(string text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? uri.GetLeftPart(UriPartial.Authority)
-            : throw new ArgumentException($"'{text}' is not an http URL");
+    private static LoadOptions Bind(ParseResult parsed) => new()
+    {
+        System = parsed.GetValue(System),
+        Api = parsed.GetValue(Api),
+        GrpcConnections = parsed.GetValue(GrpcConnections),
+        Targets = parsed.GetRequiredValue(Targets),
+        LeaderOnly = parsed.GetValue(LeaderOnly),
+        Failover = parsed.GetValue(Failover),
+        Concurrency = parsed.GetValue(Concurrency),
+        DurationSeconds = parsed.GetValue(Duration),
+        WarmupSeconds = parsed.GetValue(Warmup),
+        Keys = parsed.GetValue(Keys),
+        ValueSize = parsed.GetValue(ValueSize),
+        Mix = parsed.GetRequiredValue(Mix),
+        LocalReads = parsed.GetValue(Consistency) == "local",
+        Preload = parsed.GetValue(Preload) || parsed.GetValue(PreloadOnly),
+        PreloadOnly = parsed.GetValue(PreloadOnly),
+        TimeoutSeconds = parsed.GetValue(Timeout),
+        OutFile = parsed.GetValue(Out),
+        Seed = parsed.GetValue(Seed),
+    };
 
-    private static int ParseInt(string name, string text, int min) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min
-            ? n
-            : throw new ArgumentException($"{name} must be an integer >= {min}");
+    // Parsed here rather than checked by a validator: a validator also runs after a failed conversion, and throws reading it.
+    private static Option<int> Integer(string name, string description, int defaultValue, int min) => new(name)
+    {
+        Description = description,
+        HelpName = "N",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result => Parse(result, name, min, int.TryParse, "an integer"),
+    };
 
-    private static double ParseSeconds(string name, string text, double min) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= min
-            ? s
-            : throw new ArgumentException($"{name} must be a number of seconds >= {min}");
+    private static Option<double> Seconds(string name, string description, double defaultValue, double min) => new(name)
+    {
+        Description = description,
+        HelpName = "S",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result => Parse(result, name, min, double.TryParse, "a number of seconds"),
+    };
+
+    private delegate bool TryParse<T>(string text, NumberStyles styles, IFormatProvider provider, out T value);
+
+    private static T Parse<T>(ArgumentResult result, string name, T min, TryParse<T> tryParse, string what)
+        where T : struct, IComparable<T>
+    {
+        if (tryParse(result.Tokens[^1].Value, NumberStyles.Float & ~NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var value) && value.CompareTo(min) >= 0)
+        {
+            return value;
+        }
+
+        result.AddError($"{name} must be {what} >= {min}");
+        return min;
+    }
+
+    private static string[] ParseTargets(ArgumentResult result)
+    {
+        var targets = new List<string>();
+        foreach (var text in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                result.AddError($"'{text}' is not an http URL");
+                return [];
+            }
+
+            targets.Add(uri.GetLeftPart(UriPartial.Authority));
+        }
+
+        if (targets.Count == 0)
+        {
+            result.AddError("--targets needs at least one URL");
+        }
+
+        return [.. targets];
+    }
+
+    private static OperationMix ParseMix(ArgumentResult result)
+    {
+        try
+        {
+            return OperationMix.Parse(string.Join(',', result.Tokens.Select(t => t.Value)));
+        }
+        catch (ArgumentException e)
+        {
+            result.AddError(e.Message);
+            return Defaults.Mix;
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using HdrHistogram;
 
 namespace RaftKv.LoadGen;
 
@@ -12,8 +13,8 @@ internal sealed class Report
 
     private readonly LoadOptions _options;
     private readonly IReadOnlyList<string> _targets;
-    private readonly Histogram[] _byKind = [.. Enum.GetValues<OpKind>().Select(_ => new Histogram())];
-    private readonly Histogram _all = new();
+    private readonly MeasuredLatencies _byKind;
+    private readonly HistogramBase _all = Latencies.Single();
     private readonly SortedDictionary<int, long> _errorsByStatus = [];
     private readonly SortedDictionary<string, long> _errorsByException = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, long> _failoverRetries = new(StringComparer.Ordinal);
@@ -24,18 +25,14 @@ internal sealed class Report
 
     private readonly double _clientCores;
 
-    public Report(LoadOptions options, IReadOnlyList<string> targets, IEnumerable<Worker> workers, double clientCores)
+    public Report(LoadOptions options, IReadOnlyList<string> targets, IEnumerable<Worker> workers, MeasuredLatencies latencies, double clientCores)
     {
         _options = options;
         _targets = targets;
+        _byKind = latencies;
         _clientCores = clientCores;
         foreach (var worker in workers)
         {
-            foreach (var op in Enum.GetValues<OpKind>())
-            {
-                _byKind[(int)op].Add(worker.Latency(op));
-            }
-
             _readsNotFound += worker.ReadsNotFound;
             _rangesShort += worker.RangesShort;
             _txnCompareFailed += worker.TxnCompareFailed;
@@ -56,17 +53,17 @@ internal sealed class Report
             }
         }
 
-        foreach (var h in _byKind)
+        foreach (var op in Enum.GetValues<OpKind>())
         {
-            _all.Add(h);
+            _all.Add(_byKind[op]);
         }
     }
 
-    public long Completed => _all.Count;
+    public long Completed => _all.TotalCount;
 
     private long Errors => _errorsByStatus.Values.Sum() + _errorsByException.Values.Sum();
 
-    private double Throughput(Histogram h) => h.Count / _options.DurationSeconds;
+    private double Throughput(HistogramBase h) => h.TotalCount / _options.DurationSeconds;
 
     public string ToText()
     {
@@ -80,13 +77,13 @@ internal sealed class Report
         text.AppendLine(inv, $"{"op",-6} {"count",10} {"ops/s",10} {"mean",9} {"p50",9} {"p90",9} {"p99",9} {"p99.9",9} {"max",9}  (ms)");
         foreach (var (name, h) in Operations())
         {
-            text.Append(inv, $"{name,-6} {h.Count,10} {Throughput(h),10:0.0} {Ms(h.Mean),9:0.000}");
+            text.Append(inv, $"{name,-6} {h.TotalCount,10} {Throughput(h),10:0.0} {Ms(h.Mean()),9:0.000}");
             foreach (var (_, q) in Percentiles)
             {
                 text.Append(inv, $" {Ms(h.ValueAtQuantile(q)),9:0.000}");
             }
 
-            text.AppendLine(inv, $" {Ms(h.Max),9:0.000}");
+            text.AppendLine(inv, $" {Ms(h.GetMaxValue()),9:0.000}");
         }
 
         var details = _errorsByStatus.Select(e => $"HTTP {e.Key}: {e.Value}").Concat(_errorsByException.Select(e => $"{e.Key}: {e.Value}"));
@@ -159,16 +156,16 @@ internal sealed class Report
         foreach (var (name, h) in Operations())
         {
             json.WriteStartObject(name);
-            json.WriteNumber("count", h.Count);
+            json.WriteNumber("count", h.TotalCount);
             json.WriteNumber("throughput", Throughput(h));
             json.WriteStartObject("latencyMs");
-            json.WriteNumber("mean", Ms(h.Mean));
+            json.WriteNumber("mean", Ms(h.Mean()));
             foreach (var (percentile, q) in Percentiles)
             {
                 json.WriteNumber(percentile, Ms(h.ValueAtQuantile(q)));
             }
 
-            json.WriteNumber("max", Ms(h.Max));
+            json.WriteNumber("max", Ms(h.GetMaxValue()));
             json.WriteEndObject();
             json.WriteEndObject();
         }
@@ -200,12 +197,12 @@ internal sealed class Report
         json.WriteEndObject();
     }
 
-    private long TxnSucceeded => _byKind[(int)OpKind.Txn].Count - _txnCompareFailed;
+    private long TxnSucceeded => _byKind[OpKind.Txn].TotalCount - _txnCompareFailed;
 
     // Reads and writes always, as before there were other kinds; ranges and transactions when the mix has them.
-    private IEnumerable<(string Name, Histogram Histogram)> Operations() =>
-        [("all", _all), .. Enum.GetValues<OpKind>().Where(op => op is OpKind.Read or OpKind.Write || _options.Mix[op] > 0).Select(op => (OperationMix.NameOf(op), _byKind[(int)op]))];
+    private IEnumerable<(string Name, HistogramBase Histogram)> Operations() =>
+        [("all", _all), .. Enum.GetValues<OpKind>().Where(op => op is OpKind.Read or OpKind.Write || _options.Mix[op] > 0).Select(op => (OperationMix.NameOf(op), _byKind[op]))];
 
-    // Rounded to 0.1 µs, far below the histogram's 0.4% at the latencies of a round trip.
+    // Rounded to 0.1 µs, far below the histogram's 0.1% at the latencies of a round trip.
     private static double Ms(double nanoseconds) => Math.Round(nanoseconds / 1e6, 4);
 }

@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using HdrHistogram;
 
 namespace RaftKv.LoadGen;
 
 /// <summary>When the warm-up ends and the measured window ends, as <see cref="Stopwatch"/> timestamps.</summary>
 internal sealed record Window(long Start, long End);
 
-/// <summary>Counters the progress line reads while the workers run.</summary>
+/// <summary>What the progress line reads while the workers run: counts, and the latencies of every completed operation.</summary>
 internal sealed class LiveCounters
 {
     private long _completed;
@@ -15,15 +16,30 @@ internal sealed class LiveCounters
 
     public long Errors => Volatile.Read(ref _errors);
 
-    public void AddCompleted() => Interlocked.Increment(ref _completed);
+    /// <summary>Every successful operation's latency, warm-up included, taken an interval at a time.</summary>
+    public Recorder Latency { get; } = Latencies.Interval();
+
+    public void AddCompleted(long nanoseconds)
+    {
+        Interlocked.Increment(ref _completed);
+        Latency.Record(nanoseconds);
+    }
 
     public void AddError() => Interlocked.Increment(ref _errors);
 }
 
+/// <summary>The latencies of the successful operations in the measured window, one histogram per kind that every worker records into.</summary>
+internal sealed class MeasuredLatencies
+{
+    private readonly HistogramBase[] _byKind = [.. Enum.GetValues<OpKind>().Select(_ => Latencies.Shared())];
+
+    public HistogramBase this[OpKind op] => _byKind[(int)op];
+}
+
 /// <summary>
 /// One closed-loop client: sends a request, waits for the whole answer, sends the next, until the
-/// measured window ends. It keeps its own histograms and error counts, merged once at the end; the
-/// only state it shares while running is the two counters of the progress line.
+/// measured window ends. It keeps its own error counts, merged once at the end; while running it
+/// shares only the latency histograms and the progress line's counters.
 /// </summary>
 /// <remarks>
 /// Its transactions are compare-and-puts of its own key (its id, modulo the key space), so that each
@@ -41,7 +57,6 @@ internal sealed class Worker
     private readonly int _targets;
     private readonly bool _failover;
     private readonly Random _random;
-    private readonly Histogram[] _latency = [.. Enum.GetValues<OpKind>().Select(_ => new Histogram())];
 
     private readonly byte[] _value;
     private readonly int _txnKey;
@@ -81,10 +96,7 @@ internal sealed class Worker
     /// <summary>Failed operations that completed in the warm-up or after the window (a slow last request).</summary>
     public long UnmeasuredErrors { get; private set; }
 
-    /// <summary>Latencies of the successful operations of one kind in the measured window.</summary>
-    public Histogram Latency(OpKind op) => _latency[(int)op];
-
-    public async Task RunAsync(LoadOptions options, Window window, LiveCounters live)
+    public async Task RunAsync(LoadOptions options, Window window, LiveCounters live, MeasuredLatencies latencies)
     {
         var groups = Protocols.RangeGroups(options.Keys);
         while (true)
@@ -127,10 +139,11 @@ internal sealed class Worker
                 continue;
             }
 
-            live.AddCompleted();
+            var nanoseconds = Nanoseconds(end - start);
+            live.AddCompleted(nanoseconds);
             if (measured)
             {
-                Latency(op).Record(Nanoseconds(end - start));
+                latencies[op].Record(nanoseconds);
                 switch (answer.Outcome)
                 {
                     case Outcome.NotFound:
