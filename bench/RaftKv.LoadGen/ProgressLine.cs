@@ -7,7 +7,7 @@ namespace RaftKv.LoadGen;
 
 /// <summary>
 /// Once a second until the workers are done: the phase, the last second's throughput, p50 and p99, and the
-/// errors so far. On a terminal it is one line redrawn in place (Spectre.Console's live display, on stderr);
+/// errors so far (failed requests, warm-up included). On a terminal it is one line redrawn in place (Spectre.Console's live display, on stderr);
 /// redirected, as in the scripts' logs, it is a plain line a second.
 /// </summary>
 internal static class ProgressLine
@@ -52,10 +52,10 @@ internal static class ProgressLine
     {
         public string Text() => string.Create(
             CultureInfo.InvariantCulture,
-            $"{Elapsed,5:0}s {Phase,-8} {Rate,9:0} ops/s  p50 {P50Ms,8:0.00} ms  p99 {P99Ms,8:0.00} ms  errors so far {Errors}");
+            $"{Elapsed,5:0}s {Phase,-8} {Rate,8:0} ops/s  p50 {P50Ms,7:0.00}  p99 {P99Ms,7:0.00} ms  errors {Errors}");
 
         public string Markup() => string.Create(
             CultureInfo.InvariantCulture,
-            $"{Elapsed,5:0}s [{(Phase == "measured" ? "green" : "yellow")}]{Phase,-8}[/] [bold]{Rate,9:0}[/] ops/s  p50 {P50Ms,8:0.00} ms  p99 {P99Ms,8:0.00} ms  errors so far [{(Errors > 0 ? "red" : "default")}]{Errors}[/]");
+            $"{Elapsed,5:0}s [{(Phase == "measured" ? "green" : "yellow")}]{Phase,-8}[/] [bold]{Rate,8:0}[/] ops/s  p50 {P50Ms,7:0.00}  p99 {P99Ms,7:0.00} ms  errors [{(Errors > 0 ? "red" : "default")}]{Errors}[/]");
     }
 }
